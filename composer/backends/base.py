@@ -1,0 +1,91 @@
+"""The one interface every spectrogram diffusion backend implements.
+
+The planner and the renderer only ever talk to ``SpectrogramBackend``; the real
+Riffusion checkpoint, the tiny random-weight pipeline and composer's built-in
+model all sit behind it (audiocraft-style: one abstract model, many weights).
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class ClipRequest:
+    """Everything a backend needs to render one clip of audio."""
+
+    # text prompt at alpha = 0 (the clip's own section)
+    prompt_a: str
+    # text prompt at alpha = 1 (the next section, for interpolation clips)
+    prompt_b: str
+    # interpolation position in [0, 1]: text embeddings lerped, noises slerped
+    alpha: float
+    # seed of the initial noise at alpha = 0
+    seed_a: int
+    # seed of the initial noise at alpha = 1
+    seed_b: int
+    # number of output samples at the backend's sample rate, exact
+    num_samples: int
+    # img2img strength in (0, 1]; 1.0 ignores the init audio entirely
+    denoising: float = 0.75
+    # classifier-free guidance scale
+    guidance: float = 7.0
+    # scheduler steps before strength is applied (riffusion default 50)
+    steps: int = 50
+    # negative prompt ('' for none)
+    negative_prompt: str = ""
+    # mono float32 init ("seed"/groove) audio at the backend's sample rate,
+    # exactly num_samples long, or None for pure text-to-audio
+    init_audio: np.ndarray | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.num_samples <= 0:
+            raise ValueError(f"num_samples must be positive, got {self.num_samples}")
+        if not 0.0 <= self.alpha <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1], got {self.alpha}")
+        if self.init_audio is not None and self.init_audio.shape != (self.num_samples,):
+            raise ValueError(
+                f"init_audio must have shape ({self.num_samples},), got {self.init_audio.shape}"
+            )
+
+
+class SpectrogramBackend(abc.ABC):
+    """A text-conditioned spectrogram diffusion model plus its codec."""
+
+    #: short registry name ("riffusion", "builtin", "tiny-random")
+    name: str = ""
+
+    @property
+    @abc.abstractmethod
+    def sample_rate_hz(self) -> int:
+        """Sample rate of the audio this backend returns."""
+
+    @property
+    def preferred_clip_s(self) -> float:
+        """Longest clip the model renders well; the planner fits whole bars in it."""
+        return 5.11
+
+    @property
+    def makes_music(self) -> bool:
+        """False for random-weight models: the CLI and manifest then say it is noise."""
+        return True
+
+    @abc.abstractmethod
+    def describe(self) -> dict[str, Any]:
+        """JSON-able identity for the manifest and the clip-cache key.
+
+        Must contain everything about the model that changes its output: model id
+        or weight hash, codec parameters, scheduler, dtype, device kind.
+        """
+
+    @abc.abstractmethod
+    def render(self, requests: Sequence[ClipRequest]) -> list[np.ndarray]:
+        """Render clips; returns float32 mono arrays of exactly ``num_samples`` each.
+
+        Deterministic: the same request on the same device gives the same audio.
+        Backends may batch requests of the same shape.
+        """
