@@ -1,0 +1,287 @@
+"""The `composer` command line: render, plan, regenerate, takes, templates, schema, backends."""
+
+from __future__ import annotations
+
+import enum
+import functools
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Callable, Optional, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from composer.errors import ComposerError
+from composer.timing import format_mmss
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Compose whole songs from a YAML outline with a spectrogram diffusion model.")
+console = Console(stderr=True, soft_wrap=True)
+out = Console()
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+class Device(str, enum.Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+def friendly_errors(func: F) -> F:
+    """Turn composer's own errors into a message and their exit code; never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: object, **kwargs: object) -> object:
+        try:
+            return func(*args, **kwargs)
+        except ComposerError as exc:
+            console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            raise typer.Exit(code=exc.exit_code) from None
+        except KeyboardInterrupt:
+            console.print("[yellow]interrupted[/]: finished clips are cached; run the same command to resume")
+            raise typer.Exit(code=130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _backend_names() -> list[str]:
+    from composer.backends.registry import backend_infos
+
+    return [info.name for info in backend_infos()]
+
+
+def _resolve_backend_name(name: Optional[str]) -> str:
+    from composer.backends.registry import backend_info, default_backend_name
+
+    chosen = name or default_backend_name()
+    backend_info(chosen)
+    return chosen
+
+
+def _progress_factory(description: str):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    def factory(total: int):
+        progress = Progress(TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            console=console, transient=False)
+        progress.start()
+        task = progress.add_task(description, total=total)
+        done = set()
+
+        def advance(index: int) -> None:
+            done.add(index)
+            progress.update(task, completed=len(done))
+            if len(done) >= total:
+                progress.stop()
+
+        return advance
+
+    return factory
+
+
+@app.command()
+@friendly_errors
+def render(
+    outline: Annotated[Path, typer.Argument(help="Song outline YAML file.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Song folder to write (created if missing).")],
+    backend: Annotated[Optional[str], typer.Option(help="Backend name (see `composer backends`); default: "
+                                                   "the built-in model, or tiny-random until it ships.")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Model folder or hub id (riffusion backend).")] = None,
+    device: Annotated[Device, typer.Option(help="Where the model runs.")] = Device.auto,
+    batch_size: Annotated[int, typer.Option(min=1, max=64, help="Clips rendered per model call.")] = 4,
+) -> None:
+    """Render an outline into a song folder: song.wav, song.mid, spectrogram.png, manifest.json."""
+    from composer.backends.registry import load_backend
+    from composer.outline import load_outline
+    from composer.song import render_outline
+
+    load_outline(outline)  # fail on a bad outline before loading any model
+    name = _resolve_backend_name(backend)
+    started = time.perf_counter()
+    model_backend = load_backend(name, model=model, device=device.value)
+    loaded = time.perf_counter() - started
+    result = render_outline(outline, output, model_backend, model=model, device=device.value, batch_size=batch_size,
+                            progress=_progress_factory("rendering clips"))
+    result.stage_s = {"load": loaded, **result.stage_s}
+    _summary(result, started)
+
+
+@app.command()
+@friendly_errors
+def regenerate(
+    folder: Annotated[Path, typer.Argument(help="Song folder made by `composer render`.")],
+    section: Annotated[str, typer.Option(help="Section to redo: NAME, NAME:OCCURRENCE (chorus:2) or an index.")],
+    seed: Annotated[Optional[int], typer.Option(min=0, help="New seed (default: a fresh one).")] = None,
+    prompt: Annotated[Optional[str], typer.Option(help="New prompt for this occurrence.")] = None,
+    denoising: Annotated[Optional[float], typer.Option(min=0.01, max=1.0, help="New img2img strength.")] = None,
+    device: Annotated[Device, typer.Option(help="Where the model runs.")] = Device.auto,
+    batch_size: Annotated[int, typer.Option(min=1, max=64, help="Clips rendered per model call.")] = 4,
+) -> None:
+    """Re-render one section; every sample outside it (and its crossfades) stays identical."""
+    from composer.backends.registry import load_backend
+    from composer.song import regenerate_section
+    from composer.song_folder import read_manifest
+
+    manifest = read_manifest(folder)
+    started = time.perf_counter()
+    model_backend = load_backend(manifest["backend"]["name"], model=manifest["backend"].get("model"),
+                                 device=device.value)
+    loaded = time.perf_counter() - started
+    result = regenerate_section(folder, section, model_backend, seed=seed, prompt=prompt, denoising=denoising,
+                                device=device.value, batch_size=batch_size,
+                                progress=_progress_factory("re-rendering"))
+    result.stage_s = {"load": loaded, **result.stage_s}
+    _summary(result, started)
+    if result.changed_samples:
+        lo, hi = result.changed_samples
+        rate = result.plan.sample_rate_hz
+        console.print(f"changed samples {lo}-{hi} ({format_mmss(lo / rate)}-{format_mmss(hi / rate)}); "
+                      f"previous take kept (see `composer takes {folder}`)")
+
+
+@app.command()
+@friendly_errors
+def plan(
+    outline: Annotated[Path, typer.Argument(help="Song outline YAML file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full plan as JSON.")] = False,
+    backend: Annotated[Optional[str], typer.Option(help="Plan for this backend's sample rate and clip length.")] = None,
+) -> None:
+    """Show the timeline an outline expands to (no rendering)."""
+    from composer.outline import load_outline
+    from composer.song import plan_for_backend
+
+    the_plan = plan_for_backend(load_outline(outline), _resolve_backend_name(backend))
+    if as_json:
+        out.print_json(json.dumps(the_plan.to_dict()))
+        return
+    table = Table(title=f"{the_plan.title}: {format_mmss(the_plan.duration_s)}, {the_plan.bpm:g} bpm, "
+                        f"{the_plan.beats_per_bar}/{the_plan.beat_unit}, {len(the_plan.clips)} clips")
+    for column in ("#", "section", "start", "bars", "clips", "transition", "seed", "prompt"):
+        table.add_column(column, overflow="fold")
+    for s in the_plan.sections:
+        table.add_row(str(s.index), s.label, format_mmss(s.start_s), str(s.bars), str(len(s.clip_indices)),
+                      s.transition, str(s.seed), s.prompt)
+    out.print(table)
+
+
+@app.command()
+@friendly_errors
+def takes(folder: Annotated[Path, typer.Argument(help="Song folder.")]) -> None:
+    """List the takes of a song folder (every render and regeneration is kept)."""
+    from composer.song_folder import list_takes
+
+    table = Table(title=str(folder))
+    for column in ("take", "created", "change", "current"):
+        table.add_column(column)
+    for take in list_takes(folder):
+        table.add_row(str(take["take"]), take["created"], take["change"], "*" if take["current"] else "")
+    out.print(table)
+
+
+@app.command()
+@friendly_errors
+def restore(
+    folder: Annotated[Path, typer.Argument(help="Song folder.")],
+    take: Annotated[int, typer.Option(min=1, help="Take number to make current (see `composer takes`).")],
+) -> None:
+    """Go back to an earlier take (the current one is kept too)."""
+    from composer.files import folder_lock
+    from composer.song_folder import restore_take
+
+    with folder_lock(folder):
+        restore_take(folder, take)
+    console.print(f"take {take} is current again in {folder}")
+
+
+@app.command()
+@friendly_errors
+def schema() -> None:
+    """Print the JSON Schema of the outline format (for editor autocompletion)."""
+    from composer.outline_model import Outline
+
+    out.print_json(json.dumps(Outline.model_json_schema()))
+
+
+@app.command("templates")
+@friendly_errors
+def list_templates() -> None:
+    """List the outline templates."""
+    from composer.song import plan_for_backend
+    from composer.templates_catalog import load_template, template_names
+
+    table = Table()
+    for column in ("template", "title", "bpm", "metre", "length", "form"):
+        table.add_column(column, overflow="fold")
+    for name in template_names():
+        outline = load_template(name)
+        the_plan = plan_for_backend(outline, _resolve_backend_name(None))
+        table.add_row(name, outline.title, f"{outline.bpm:g}", outline.time_signature,
+                      format_mmss(the_plan.duration_s), " ".join(the_plan.form))
+    out.print(table)
+
+
+@app.command()
+@friendly_errors
+def new(
+    template: Annotated[str, typer.Option(help="Template name (see `composer templates`).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Outline file to write.")],
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Start a new outline from a template."""
+    from composer.templates_catalog import copy_template
+
+    copy_template(template, output, force=force)
+    console.print(f"wrote {output}; edit it, then `composer render {output} -o out/song`")
+
+
+@app.command()
+@friendly_errors
+def backends() -> None:
+    """List the backends and what each needs."""
+    from composer.backends.registry import backend_infos, default_backend_name
+
+    table = Table()
+    for column in ("backend", "default", "rate", "what it is", "needs"):
+        table.add_column(column, overflow="fold")
+    default = default_backend_name()
+    for info in backend_infos():
+        table.add_row(info.name, "*" if info.name == default else "", f"{info.sample_rate_hz} Hz",
+                      info.description, info.needs)
+    out.print(table)
+
+
+def _summary(result, started: float) -> None:
+    the_plan = result.plan
+    total = time.perf_counter() - started
+    stages = ", ".join(f"{k} {v:.1f}s" for k, v in result.stage_s.items())
+    console.print(
+        f"[bold green]done[/] {the_plan.title!r}: {format_mmss(the_plan.duration_s)} "
+        f"({the_plan.total_samples} samples at {the_plan.sample_rate_hz} Hz), {len(the_plan.sections)} sections, "
+        f"{len(the_plan.clips)} clips ({result.rendered_clips} rendered, {result.cached_clips} from cache), "
+        f"take {result.take}, {total:.1f}s ({stages})")
+    console.print(f"files: {result.folder / 'song.wav'}, song.mid, spectrogram.png, manifest.json")
+    if result.note:
+        console.print(f"[bold yellow]note:[/] {result.note}")
+
+
+def _mount_structure() -> None:
+    try:
+        from composer.cli_structure import structure_app
+    except ImportError:
+        return
+    app.add_typer(structure_app, name="structure", help="Learned song-structure templates.")
+
+
+_mount_structure()
+
+
+def main() -> None:  # pragma: no cover - console script entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

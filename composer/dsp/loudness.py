@@ -1,0 +1,39 @@
+"""Loudness of clips, so a song keeps one level instead of peak-normalising clip by clip."""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: below this level a clip is treated as silent and not boosted
+SILENCE_DB = -70.0
+
+
+def rms_db(audio: np.ndarray) -> float:
+    """RMS level in dBFS (a full-scale sine is -3 dB); -inf-safe."""
+    if audio.size == 0:
+        return SILENCE_DB
+    power = float(np.mean(np.square(audio, dtype=np.float64)))
+    return 10.0 * np.log10(max(power, 1e-14))
+
+
+def gain_to_target_db(audio: np.ndarray, *, target_db: float, max_boost_db: float = 24.0) -> float:
+    """Gain (dB) that brings ``audio`` to ``target_db`` RMS; silence is left alone."""
+    level = rms_db(audio)
+    if level <= SILENCE_DB:
+        return 0.0
+    return float(np.clip(target_db - level, -60.0, max_boost_db))
+
+
+def soft_limit(audio: np.ndarray, *, threshold: float = 0.9) -> np.ndarray:
+    """Pointwise soft clipper: identity below ``threshold``, smooth approach to 1.0 above.
+
+    Pointwise on purpose: a song-wide limiter would let one regenerated section
+    change samples everywhere.
+    """
+    magnitude = np.abs(audio)
+    over = magnitude > threshold
+    if not np.any(over):
+        return audio
+    headroom = 1.0 - threshold
+    limited = threshold + headroom * np.tanh((magnitude - threshold) / headroom)
+    return np.where(over, np.sign(audio) * limited, audio)

@@ -1,0 +1,94 @@
+"""Join clips on bar lines with equal-power crossfades centred on each joint.
+
+Every output sample depends only on the clips that overlap it, so replacing
+one clip changes only the samples inside its span plus half a fade either side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ClipPlacement:
+    """Where one rendered clip goes on the song timeline."""
+
+    # first sample of the nominal span (a bar line)
+    start_sample: int
+    # one past the last sample of the nominal span (the next bar line)
+    end_sample: int
+    # the rendered audio starts this many samples before start_sample
+    pad_samples: int
+
+
+def equal_power_fade(length: int) -> tuple[np.ndarray, np.ndarray]:
+    """(fade_out, fade_in) of ``length`` samples with fade_out**2 + fade_in**2 == 1."""
+    theta = (np.arange(length, dtype=np.float64) + 0.5) / max(length, 1) * (np.pi / 2)
+    return np.cos(theta), np.sin(theta)
+
+
+def fade_window(joint_sample: int, fade_samples: int) -> tuple[int, int]:
+    """[start, stop) of a crossfade centred on ``joint_sample``."""
+    start = joint_sample - fade_samples // 2
+    return start, start + fade_samples
+
+
+def stitch_clips(
+    clips: Sequence[np.ndarray],
+    placements: Sequence[ClipPlacement],
+    *,
+    joint_fades: Sequence[int],
+    total_samples: int,
+) -> np.ndarray:
+    """Overlap-add clips with a crossfade of ``joint_fades[i]`` samples between clip i and i+1."""
+    if len(clips) != len(placements) or len(joint_fades) != max(0, len(clips) - 1):
+        raise ValueError("need one placement per clip and one fade per joint")
+    song = np.zeros(total_samples, dtype=np.float64)
+    for i, (audio, place) in enumerate(zip(clips, placements)):
+        expected = place.end_sample - place.start_sample + 2 * place.pad_samples
+        if audio.shape != (expected,):
+            raise ValueError(f"clip {i} has {audio.shape} samples, expected ({expected},)")
+        fade_in = joint_fades[i - 1] if i > 0 else 0
+        fade_out = joint_fades[i] if i < len(clips) - 1 else 0
+        if max(fade_in, fade_out) // 2 + 1 > place.pad_samples + 1:
+            raise ValueError(f"clip {i}: fades longer than twice the padding ({place.pad_samples})")
+        _add_clip(song, audio.astype(np.float64), place, fade_in=fade_in, fade_out=fade_out)
+    return song
+
+
+def _add_clip(song: np.ndarray, audio: np.ndarray, place: ClipPlacement, *, fade_in: int, fade_out: int) -> None:
+    origin = place.start_sample - place.pad_samples  # song sample of audio[0]
+    lo = fade_window(place.start_sample, fade_in)[0] if fade_in else place.start_sample
+    hi = fade_window(place.end_sample, fade_out)[1] if fade_out else place.end_sample
+    lo, hi = max(lo, 0), min(hi, song.size)
+    weights = np.ones(hi - lo, dtype=np.float64)
+    if fade_in:
+        start, stop = fade_window(place.start_sample, fade_in)
+        _, ramp = equal_power_fade(fade_in)
+        _apply(weights, ramp, start - lo, stop - lo)
+    if fade_out:
+        start, stop = fade_window(place.end_sample, fade_out)
+        ramp, _ = equal_power_fade(fade_out)
+        _apply(weights, ramp, start - lo, stop - lo)
+    song[lo:hi] += audio[lo - origin:hi - origin] * weights
+
+
+def _apply(weights: np.ndarray, ramp: np.ndarray, start: int, stop: int) -> None:
+    """Multiply weights[start:stop] by ramp, clipped to the array."""
+    a, b = max(start, 0), min(stop, weights.size)
+    if a < b:
+        weights[a:b] *= ramp[a - start:b - start]
+
+
+def declick_edges(song: np.ndarray, *, fade_samples: int) -> np.ndarray:
+    """Short fade-in at the first and fade-out at the last sample so the song never starts with a click."""
+    out = song.copy()
+    n = min(fade_samples, out.size // 2)
+    if n > 0:
+        ramp = np.sin((np.arange(n) + 0.5) / n * (np.pi / 2))
+        out[:n] *= ramp
+        out[-n:] *= ramp[::-1]
+    return out

@@ -1,0 +1,148 @@
+"""Plan data: the timeline of sections and clips a song renders from.
+
+Plain frozen dataclasses so a plan is hashable, comparable and JSON-able; the
+planner (``composer.planner``) builds them, the renderer consumes them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+
+@dataclass(frozen=True)
+class SectionOverride:
+    """What a regeneration changes for one occurrence of a section."""
+
+    # new noise seed for this occurrence (None keeps the planned one)
+    seed: Optional[int] = None
+    # new prompt for this occurrence (None keeps the outline's)
+    prompt: Optional[str] = None
+    # new img2img strength (None keeps the outline's)
+    denoising: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class PlannedClip:
+    """One clip of whole bars: everything the backend needs, plus where it goes."""
+
+    # position in the song's clip list
+    index: int
+    # index of the section (in song order) this clip lies in
+    section_index: int
+    # first bar of the clip, counted from the song start (0-based)
+    start_bar: int
+    # length in whole bars
+    bars: int
+    # first sample of the clip's nominal span on the song grid
+    start_sample: int
+    # one past the last sample of the nominal span (= next clip's start_sample)
+    end_sample: int
+    # prompt at alpha 0 (own section) and alpha 1 (next section or a variation)
+    prompt_a: str
+    prompt_b: str
+    # interpolation position between the two endpoints
+    alpha: float
+    # noise seeds of the two endpoints
+    seed_a: int
+    seed_b: int
+    # img2img strength, guidance scale and scheduler steps
+    denoising: float
+    guidance: float
+    steps: int
+    negative_prompt: str
+    # init audio: 'auto' (drum groove), 'none', or a WAV path
+    groove: str
+    # drum groove family and the section's musical role, for groove: auto
+    groove_style: str
+    role: str
+    # level of this clip relative to the song target, dB
+    gain_db: float
+    # 'interpolation' for clips morphing into the next section, else 'section'
+    kind: str = "section"
+
+
+@dataclass(frozen=True)
+class PlannedSection:
+    """One occurrence of a named section on the timeline."""
+
+    # position in song order
+    index: int
+    # section name from the outline
+    name: str
+    # 1 for the first occurrence of this name, 2 for the second...
+    occurrence: int
+    # musical role (intro, verse, chorus...) for grooves and pictures
+    role: str
+    start_bar: int
+    bars: int
+    start_sample: int
+    end_sample: int
+    start_s: float
+    end_s: float
+    # full prompt (section prompt + style + key) and seed used for this occurrence
+    prompt: str
+    seed: int
+    # transition into the next section and its length in samples
+    transition: str
+    fade_samples: int
+    # clip indices of this section, in order
+    clip_indices: tuple[int, ...]
+
+    @property
+    def label(self) -> str:
+        """'chorus' or 'chorus 2' for humans; 'chorus:2' addresses it on the CLI."""
+        return self.name if self.occurrence == 1 else f"{self.name} {self.occurrence}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The complete, sample-exact timeline of a song."""
+
+    title: str
+    bpm: float
+    beats_per_bar: int
+    beat_unit: int
+    sample_rate_hz: int
+    # samples of silence-free audio from the first downbeat to the end of the last bar
+    total_samples: int
+    # samples each clip is rendered beyond its nominal span on both sides (for crossfades)
+    pad_samples: int
+    # default crossfade at clip joints inside a section, samples
+    joint_fade_samples: int
+    sections: tuple[PlannedSection, ...]
+    clips: tuple[PlannedClip, ...]
+    # the form actually used (differs from the outline with form: learned)
+    form: tuple[str, ...]
+    # what the structure model chose, for form: learned (else None)
+    learned_form: Optional[dict[str, Any]] = field(default=None, compare=False)
+
+    @property
+    def duration_s(self) -> float:
+        return self.total_samples / self.sample_rate_hz
+
+    def section_for(self, selector: str) -> PlannedSection:
+        """Find a section by 'name', 'name:occurrence' or its 0-based index."""
+        from composer.errors import PlanError
+
+        text = selector.strip()
+        if text.isdigit():
+            index = int(text)
+            if index >= len(self.sections):
+                raise PlanError(f"section index {index} is out of range: the song has {len(self.sections)} sections (0-{len(self.sections) - 1})")
+            return self.sections[index]
+        name, _, occ = text.partition(":")
+        occurrence = int(occ) if occ.strip().isdigit() else (1 if not occ else -1)
+        if occurrence < 1:
+            raise PlanError(f"section selector {selector!r}: write NAME, NAME:OCCURRENCE (e.g. chorus:2) or an index")
+        for section in self.sections:
+            if section.name == name and section.occurrence == occurrence:
+                return section
+        choices = ", ".join(f"{s.name}:{s.occurrence}" for s in self.sections)
+        raise PlanError(f"no section {selector!r} in this song; choose one of: {choices}")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["duration_s"] = self.duration_s
+        return data

@@ -1,0 +1,218 @@
+"""Plan + backend -> song audio: build clip requests, render what the cache lacks, stitch.
+
+The renderer holds no model code: it turns planned clips into ``ClipRequest``s
+(with their groove init audio), asks the backend for the missing ones, and
+joins everything on the bar grid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+
+from composer.backends.base import ClipRequest, SpectrogramBackend
+from composer.clip_cache import ClipCache, clip_cache_key
+from composer.dsp.loudness import gain_to_target_db, rms_db, soft_limit
+from composer.dsp.stitch import ClipPlacement, declick_edges, stitch_clips
+from composer.errors import OutlineError, RenderError
+from composer.plan import Plan, PlannedClip
+from composer.planner import declick_samples
+from composer.seeds import derive_seed
+
+#: a rendered clip quieter than this (dBFS RMS) is treated as a failed render
+SILENT_CLIP_DB = -80.0
+#: re-render attempts with a derived seed when a clip comes out NaN/inf/silent
+MAX_RETRIES = 2
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class RenderedSong:
+    """The stitched song plus what each clip contributed."""
+
+    # float32 mono audio, plan.total_samples long, already limited to [-1, 1]
+    audio: np.ndarray
+    # cache key of every clip, in clip order
+    clip_keys: tuple[str, ...]
+    # gain applied to every clip for loudness matching, dB
+    clip_gains_db: tuple[float, ...]
+    # clips actually rendered by the backend this time (the rest came from the cache)
+    rendered: tuple[int, ...]
+    # clip index -> seed actually used when a retry replaced seed_a (else absent)
+    retried_seeds: dict[int, int]
+
+
+def clip_requests(plan: Plan, *, groove_root: Path) -> list[ClipRequest]:
+    """One request per planned clip, spanning its bars plus ``plan.pad_samples`` either side.
+
+    Loudness is not part of a request: it is applied after rendering, so a level
+    change never invalidates the clip cache.
+    """
+    loops: dict[str, np.ndarray] = {}
+    requests = []
+    for clip in plan.clips:
+        num_samples = clip.end_sample - clip.start_sample + 2 * plan.pad_samples
+        requests.append(ClipRequest(
+            prompt_a=clip.prompt_a, prompt_b=clip.prompt_b, alpha=clip.alpha,
+            seed_a=clip.seed_a, seed_b=clip.seed_b, num_samples=num_samples,
+            denoising=clip.denoising, guidance=clip.guidance, steps=clip.steps,
+            negative_prompt=clip.negative_prompt,
+            init_audio=_init_audio(plan, clip, num_samples=num_samples, groove_root=groove_root, loops=loops),
+        ))
+    return requests
+
+
+def render_song(
+    plan: Plan,
+    backend: SpectrogramBackend,
+    *,
+    cache: ClipCache,
+    loudness_db: float,
+    groove_root: Path,
+    batch_size: int = 4,
+    on_clip_done: Optional[Progress] = None,
+) -> RenderedSong:
+    """Render (or fetch from the cache) every clip and stitch the song."""
+    if backend.sample_rate_hz != plan.sample_rate_hz:
+        raise RenderError(f"plan is at {plan.sample_rate_hz} Hz but backend {backend.name!r} renders "
+                          f"{backend.sample_rate_hz} Hz; re-plan for this backend")
+    requests = clip_requests(plan, groove_root=groove_root)
+    identity = backend.describe()
+    keys = [clip_cache_key(r, backend_identity=identity) for r in requests]
+    audio: dict[int, np.ndarray] = {}
+    for i, key in enumerate(keys):
+        cached = cache.get(key, num_samples=requests[i].num_samples)
+        if cached is not None:
+            audio[i] = cached
+            if on_clip_done:
+                on_clip_done(i)
+    missing = [i for i in range(len(requests)) if i not in audio]
+    retried: dict[int, int] = {}
+    for batch in _batches(missing, requests, batch_size):
+        outputs = backend.render([requests[i] for i in batch])
+        for i, out in zip(batch, outputs):
+            out, seed = _checked(out, requests[i], backend, clip_index=i)
+            if seed is not None:
+                retried[i] = seed
+            cache.put(keys[i], out)
+            audio[i] = out
+            if on_clip_done:
+                on_clip_done(i)
+
+    gains = [_clip_gain_db(audio[i], plan, plan.clips[i], loudness_db=loudness_db) for i in range(len(keys))]
+    clips = [audio[i].astype(np.float64) * (10.0 ** (gains[i] / 20.0)) for i in range(len(keys))]
+    song = stitch_clips(
+        clips,
+        [ClipPlacement(c.start_sample, c.end_sample, plan.pad_samples) for c in plan.clips],
+        joint_fades=joint_fades(plan),
+        total_samples=plan.total_samples,
+    )
+    song = soft_limit(declick_edges(song, fade_samples=declick_samples(plan.sample_rate_hz)))
+    return RenderedSong(
+        audio=song.astype(np.float32), clip_keys=tuple(keys), clip_gains_db=tuple(round(g, 4) for g in gains),
+        rendered=tuple(missing), retried_seeds=retried,
+    )
+
+
+def joint_fades(plan: Plan) -> list[int]:
+    """Crossfade length at every clip joint: the section's transition at section ends, else the joint fade."""
+    fades = []
+    for before, after in zip(plan.clips, plan.clips[1:]):
+        if before.section_index != after.section_index:
+            fade = plan.sections[before.section_index].fade_samples
+        else:
+            fade = plan.joint_fade_samples
+        shortest = min(before.end_sample - before.start_sample, after.end_sample - after.start_sample)
+        fades.append(min(fade, shortest, 2 * plan.pad_samples - 2))
+    return fades
+
+
+def changed_span(plan: Plan, clip_indices: Sequence[int]) -> tuple[int, int]:
+    """[first, last) song samples that re-rendering ``clip_indices`` can touch."""
+    fades = joint_fades(plan)
+    lo = min(plan.clips[i].start_sample - (fades[i - 1] // 2 if i > 0 else 0) for i in clip_indices)
+    hi = max(plan.clips[i].end_sample + (fades[i] - fades[i] // 2 if i < len(fades) else 0) for i in clip_indices)
+    return max(lo, 0), min(hi, plan.total_samples)
+
+
+def _clip_gain_db(audio: np.ndarray, plan: Plan, clip: PlannedClip, *, loudness_db: float) -> float:
+    nominal = audio[plan.pad_samples:plan.pad_samples + clip.end_sample - clip.start_sample]
+    return gain_to_target_db(nominal, target_db=loudness_db + clip.gain_db)
+
+
+def _checked(out: np.ndarray, request: ClipRequest, backend: SpectrogramBackend, *,
+             clip_index: int) -> tuple[np.ndarray, Optional[int]]:
+    """Reject NaN/inf/silent clips: re-render with a derived seed, or stop with a clear error."""
+    seed = None
+    for attempt in range(MAX_RETRIES + 1):
+        out = np.asarray(out, dtype=np.float32)
+        problem = _problem(out, request.num_samples)
+        if problem is None:
+            return out, seed
+        if attempt == MAX_RETRIES:
+            break
+        seed = derive_seed(request.seed_a, "retry", attempt + 1)
+        retry = ClipRequest(**{**request.__dict__, "seed_a": seed,
+                               "seed_b": seed if request.seed_b == request.seed_a else request.seed_b})
+        out = backend.render([retry])[0]
+    raise RenderError(f"clip {clip_index}: backend {backend.name!r} returned {problem} audio "
+                      f"{MAX_RETRIES + 1} times (seeds derived from {request.seed_a}); check the model")
+
+
+def _problem(out: np.ndarray, num_samples: int) -> Optional[str]:
+    if out.shape != (num_samples,):
+        return f"wrongly shaped ({out.shape}, expected ({num_samples},))"
+    if not np.all(np.isfinite(out)):
+        return "NaN/inf"
+    if rms_db(out) < SILENT_CLIP_DB:
+        return "silent"
+    return None
+
+
+def _batches(indices: list[int], requests: list[ClipRequest], size: int) -> list[list[int]]:
+    """Group clips of the same length so a backend can batch them."""
+    by_length: dict[int, list[int]] = {}
+    for i in indices:
+        by_length.setdefault(requests[i].num_samples, []).append(i)
+    batches = []
+    for group in by_length.values():
+        batches.extend(group[k:k + max(1, size)] for k in range(0, len(group), max(1, size)))
+    return sorted(batches, key=lambda b: b[0])
+
+
+def _init_audio(plan: Plan, clip: PlannedClip, *, num_samples: int, groove_root: Path,
+                loops: dict[str, np.ndarray]) -> Optional[np.ndarray]:
+    if clip.groove == "none":
+        return None
+    origin = clip.start_sample - plan.pad_samples
+    if clip.groove == "auto":
+        from composer.groove import groove_audio
+
+        return groove_audio(
+            style=clip.groove_style, role=clip.role, bpm=plan.bpm, beats_per_bar=plan.beats_per_bar,
+            beat_unit=plan.beat_unit, start_bar=clip.start_bar, bars=clip.bars,
+            sample_rate_hz=plan.sample_rate_hz, num_samples=num_samples, pre_roll_samples=plan.pad_samples,
+        ).astype(np.float32)
+    if clip.groove not in loops:
+        loops[clip.groove] = _load_loop(groove_root / clip.groove, sample_rate_hz=plan.sample_rate_hz)
+    loop = loops[clip.groove]
+    # the loop repeats from the song's first downbeat, so every clip sees it on the same grid
+    positions = (np.arange(num_samples) + origin) % loop.size
+    return loop[positions].astype(np.float32)
+
+
+def _load_loop(path: Path, *, sample_rate_hz: int) -> np.ndarray:
+    from composer.audio_io import read_wav_mono
+
+    if not path.is_file():
+        raise OutlineError(f"groove file {path} does not exist; groove must be 'auto', 'none' or a WAV path "
+                           "(relative to the outline file)")
+    loop = read_wav_mono(path, sample_rate_hz=sample_rate_hz)
+    if loop.size < sample_rate_hz // 10:
+        raise OutlineError(f"groove file {path} is shorter than 0.1 s")
+    peak = float(np.max(np.abs(loop)))
+    return loop / peak * 0.5 if peak > 0 else loop

@@ -1,0 +1,219 @@
+"""The two user-level tasks: render an outline into a song folder, regenerate one section.
+
+Each runs plan -> render (clip cache) -> stitch -> write, under the folder lock,
+archiving the previous take before anything is replaced.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+import composer
+from composer.backends.base import SpectrogramBackend
+from composer.clip_cache import ClipCache
+from composer.errors import SongFolderError
+from composer.files import folder_lock, write_json_atomic
+from composer.outline import load_outline, outline_from_dict, outline_to_dict
+from composer.outline_model import Outline
+from composer.plan import Plan, SectionOverride
+from composer.planner import plan_song
+from composer.render import RenderedSong, changed_span, render_song
+from composer.seeds import derive_seed
+from composer.song_folder import (
+    MANIFEST_SCHEMA_VERSION, archive_current_take, clips_dir, next_take_number, read_manifest,
+)
+
+ProgressFactory = Callable[[int], Callable[[int], None]]
+
+NOISE_NOTE = ("The tiny-random backend has random weights: this song is noise on a correct timeline, "
+              "not music. Use the built-in model or --backend riffusion --model PATH for music.")
+
+
+@dataclass
+class SongResult:
+    """What a render or regeneration did, for the CLI summary."""
+
+    folder: Path
+    plan: Plan
+    take: int
+    rendered_clips: int
+    cached_clips: int
+    stage_s: dict[str, float] = field(default_factory=dict)
+    changed_samples: Optional[tuple[int, int]] = None
+    note: Optional[str] = None
+
+
+def plan_for_backend(outline: Outline, backend_name: str, overrides: Optional[dict] = None) -> Plan:
+    """Plan an outline at the sample rate and clip length of a backend (no weights loaded)."""
+    from composer.backends.registry import backend_info
+
+    info = backend_info(backend_name)
+    return plan_song(outline, sample_rate_hz=info.sample_rate_hz, max_clip_s=info.preferred_clip_s,
+                     overrides=overrides)
+
+
+def render_outline(outline_path: Path, folder: Path, backend: SpectrogramBackend, *, model: Optional[str],
+                   device: str, batch_size: int = 4, progress: Optional[ProgressFactory] = None) -> SongResult:
+    """Render an outline file into a song folder (a new take if the folder holds a song)."""
+    started = time.perf_counter()
+    outline = load_outline(outline_path)
+    groove_root = Path(outline_path).resolve().parent
+    plan = plan_song(outline, sample_rate_hz=backend.sample_rate_hz, max_clip_s=backend.preferred_clip_s)
+    stages = {"plan": time.perf_counter() - started}
+    change = {"description": "render", "outline_file": str(Path(outline_path).resolve())}
+    return _render_take(folder, outline, plan, backend, overrides={}, model=model, device=device,
+                        groove_root=groove_root, change=change, batch_size=batch_size, progress=progress,
+                        stages=stages)
+
+
+def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend, *, seed: Optional[int],
+                       prompt: Optional[str], denoising: Optional[float], device: str, batch_size: int = 4,
+                       progress: Optional[ProgressFactory] = None) -> SongResult:
+    """Re-render one section occurrence with a new seed/prompt; everything else stays sample-identical."""
+    started = time.perf_counter()
+    manifest = read_manifest(folder)
+    outline = outline_from_dict(manifest["outline"], source=f"{Path(folder) / 'manifest.json'} (outline)")
+    overrides = _overrides_from_manifest(manifest)
+    old_plan = plan_song(outline, sample_rate_hz=backend.sample_rate_hz, max_clip_s=backend.preferred_clip_s,
+                         overrides=overrides)
+    section = old_plan.section_for(selector)
+    key = (section.name, section.occurrence)
+    previous = overrides.get(key, SectionOverride())
+    if seed is None and prompt is None and denoising is None:
+        # a bare regenerate asks for a new take: derive a fresh seed from the old one and the take number
+        seed = derive_seed(section.seed, "regenerate", next_take_number(folder))
+    overrides[key] = SectionOverride(
+        seed=seed if seed is not None else previous.seed,
+        prompt=prompt if prompt is not None else previous.prompt,
+        denoising=denoising if denoising is not None else previous.denoising,
+    )
+    plan = plan_song(outline, sample_rate_hz=backend.sample_rate_hz, max_clip_s=backend.preferred_clip_s,
+                     overrides=overrides)
+    changed = [i for i, (a, b) in enumerate(zip(old_plan.clips, plan.clips)) if a != b]
+    change = {"description": f"regenerate {section.name}:{section.occurrence}", "section": section.name,
+              "occurrence": section.occurrence, "seed": overrides[key].seed, "prompt": overrides[key].prompt,
+              "denoising": overrides[key].denoising, "changed_clips": changed}
+    span = changed_span(plan, changed) if changed else None
+    if span:
+        change["changed_samples"] = list(span)
+    result = _render_take(folder, outline, plan, backend, overrides=overrides, model=manifest["backend"].get("model"),
+                          device=device, groove_root=Path(manifest.get("groove_root", ".")), change=change,
+                          batch_size=batch_size, progress=progress,
+                          stages={"plan": time.perf_counter() - started})
+    result.changed_samples = span
+    return result
+
+
+def _render_take(folder: Path, outline: Outline, plan: Plan, backend: SpectrogramBackend, *,
+                 overrides: dict[tuple[str, int], SectionOverride], model: Optional[str], device: str,
+                 groove_root: Path, change: dict[str, Any], batch_size: int,
+                 progress: Optional[ProgressFactory], stages: dict[str, float]) -> SongResult:
+    folder = Path(folder)
+    with folder_lock(folder):
+        tick = time.perf_counter()
+        song = render_song(plan, backend, cache=ClipCache(clips_dir(folder)),
+                           loudness_db=float(outline.render.loudness_db), groove_root=groove_root,
+                           batch_size=batch_size, on_clip_done=progress(len(plan.clips)) if progress else None)
+        stages["render"] = time.perf_counter() - tick
+        tick = time.perf_counter()
+        archive_current_take(folder)
+        take = next_take_number(folder)
+        manifest = build_manifest(outline, plan, song, backend, overrides=overrides, model=model, device=device,
+                                  groove_root=groove_root, take=take, change=change)
+        write_song_files(folder, plan, song, manifest)
+        stages["write"] = time.perf_counter() - tick
+    return SongResult(folder=folder, plan=plan, take=take, rendered_clips=len(song.rendered),
+                      cached_clips=len(plan.clips) - len(song.rendered), stage_s=stages,
+                      note=None if backend.makes_music else NOISE_NOTE)
+
+
+def write_song_files(folder: Path, plan: Plan, song: RenderedSong, manifest: dict[str, Any]) -> None:
+    """song.wav, song.mid and spectrogram.png, then manifest.json last."""
+    from composer.audio_io import write_wav_16bit
+    from composer.midi_export import write_song_midi
+    from composer.song_picture import save_png, song_picture
+
+    write_wav_16bit(folder / "song.wav", song.audio, sample_rate_hz=plan.sample_rate_hz)
+    write_song_midi(folder / "song.mid", bpm=plan.bpm, time_signature=(plan.beats_per_bar, plan.beat_unit),
+                    sections=[(s.label, s.start_s) for s in plan.sections], total_duration_s=plan.duration_s)
+    picture = song_picture(audio=song.audio, sample_rate_hz=plan.sample_rate_hz,
+                           sections=[(s.label, s.start_s, s.end_s) for s in plan.sections], title=plan.title)
+    save_png(picture, folder / "spectrogram.png", metadata={
+        "title": plan.title, "bpm": str(plan.bpm), "time_signature": f"{plan.beats_per_bar}/{plan.beat_unit}",
+        "backend": manifest["backend"]["name"], "take": str(manifest["take"]),
+        "sections": ", ".join(f"{s.label}@{s.start_s:.3f}s" for s in plan.sections),
+    })
+    write_json_atomic(folder / "manifest.json", manifest)
+
+
+def build_manifest(outline: Outline, plan: Plan, song: RenderedSong, backend: SpectrogramBackend, *,
+                   overrides: dict[tuple[str, int], SectionOverride], model: Optional[str], device: str,
+                   groove_root: Path, take: int, change: dict[str, Any]) -> dict[str, Any]:
+    import torch
+
+    identity = backend.describe()
+    sections = []
+    for section in plan.sections:
+        clips = []
+        for i in section.clip_indices:
+            clip = plan.clips[i]
+            clips.append({
+                "index": i, "cache_key": song.clip_keys[i], "kind": clip.kind, "start_bar": clip.start_bar,
+                "bars": clip.bars, "start_sample": clip.start_sample, "end_sample": clip.end_sample,
+                "prompt_a": clip.prompt_a, "prompt_b": clip.prompt_b, "alpha": clip.alpha,
+                "seed_a": song.retried_seeds.get(i, clip.seed_a), "seed_b": clip.seed_b,
+                "planned_seed_a": clip.seed_a, "denoising": clip.denoising, "guidance": clip.guidance,
+                "steps": clip.steps, "groove": clip.groove, "gain_db": song.clip_gains_db[i],
+            })
+        sections.append({
+            "index": section.index, "name": section.name, "occurrence": section.occurrence, "role": section.role,
+            "start_s": round(section.start_s, 6), "end_s": round(section.end_s, 6),
+            "start_sample": section.start_sample, "end_sample": section.end_sample,
+            "start_bar": section.start_bar, "bars": section.bars, "prompt": section.prompt, "seed": section.seed,
+            "transition": section.transition, "clips": clips,
+        })
+    return {
+        "schema_version": MANIFEST_SCHEMA_VERSION,
+        "composer_version": composer.__version__,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "take": take,
+        "change": change,
+        "title": plan.title,
+        "sample_rate": plan.sample_rate_hz,
+        "bpm": plan.bpm,
+        "time_signature": f"{plan.beats_per_bar}/{plan.beat_unit}",
+        "duration_s": round(plan.duration_s, 6),
+        "total_samples": plan.total_samples,
+        "pad_samples": plan.pad_samples,
+        "joint_fade_samples": plan.joint_fade_samples,
+        "backend": {"name": backend.name, "model": model, "device": device, "makes_music": backend.makes_music,
+                    "note": None if backend.makes_music else NOISE_NOTE, "identity": identity},
+        "outline": outline_to_dict(outline),
+        "overrides": [{"section": n, "occurrence": o, **{k: v for k, v in vars(ov).items() if v is not None}}
+                      for (n, o), ov in sorted(overrides.items())],
+        "form": list(plan.form),
+        "learned_form": plan.learned_form,
+        "groove_root": str(groove_root),
+        "sections": sections,
+        "files": {"audio": "song.wav", "midi": "song.mid", "picture": "spectrogram.png", "clips": "clips/"},
+        "environment": {"python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__,
+                        "platform": platform.platform()},
+    }
+
+
+def _overrides_from_manifest(manifest: dict[str, Any]) -> dict[tuple[str, int], SectionOverride]:
+    overrides = {}
+    for item in manifest.get("overrides", []):
+        try:
+            overrides[(item["section"], int(item["occurrence"]))] = SectionOverride(
+                seed=item.get("seed"), prompt=item.get("prompt"), denoising=item.get("denoising"))
+        except (KeyError, TypeError, ValueError):
+            raise SongFolderError(f"manifest.json: malformed override {item!r}") from None
+    return overrides

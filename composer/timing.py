@@ -1,0 +1,109 @@
+"""Sample-exact musical time: bars and beats to sample indices.
+
+Every position is computed from the song start (never by accumulating clip
+lengths), so rounding never drifts: bar ``n`` starts at
+``round(n * bar_duration_s * sample_rate_hz)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+from composer.errors import PlanError
+
+ALLOWED_BEAT_UNITS = (1, 2, 4, 8, 16, 32)
+
+
+@dataclass(frozen=True)
+class BarGrid:
+    """The tempo grid of one song."""
+
+    # beats per minute, counted in the time signature's beat unit (6/8 at 120 = 120 eighths/min)
+    bpm: float
+    # numerator of the time signature
+    beats_per_bar: int
+    # denominator of the time signature
+    beat_unit: int
+    # output sample rate
+    sample_rate_hz: int
+
+    def __post_init__(self) -> None:
+        if not (self.bpm > 0 and math.isfinite(self.bpm)):
+            raise PlanError(f"bpm must be a positive number, got {self.bpm}")
+        if self.beats_per_bar < 1:
+            raise PlanError(f"beats per bar must be >= 1, got {self.beats_per_bar}")
+        if self.beat_unit not in ALLOWED_BEAT_UNITS:
+            raise PlanError(f"beat unit must be one of {ALLOWED_BEAT_UNITS}, got {self.beat_unit}")
+
+    @property
+    def samples_per_beat(self) -> Fraction:
+        """Exact (rational) number of samples in one beat."""
+        return Fraction(60 * self.sample_rate_hz) / Fraction(self.bpm)
+
+    @property
+    def samples_per_bar(self) -> Fraction:
+        return self.samples_per_beat * self.beats_per_bar
+
+    @property
+    def beat_s(self) -> float:
+        return 60.0 / self.bpm
+
+    @property
+    def bar_s(self) -> float:
+        return self.beat_s * self.beats_per_bar
+
+    def bar_start_sample(self, bar: int) -> int:
+        """First sample of bar ``bar`` (0-based), rounded half up from the exact value."""
+        return _round_half_up(self.samples_per_bar * bar)
+
+    def beat_start_sample(self, beat: int) -> int:
+        """First sample of beat ``beat`` counted from the song start (0-based)."""
+        return _round_half_up(self.samples_per_beat * beat)
+
+    def beats_to_samples(self, beats: float) -> int:
+        """A duration in beats as a whole number of samples."""
+        return _round_half_up(self.samples_per_beat * Fraction(beats))
+
+
+def parse_time_signature(text: str) -> tuple[int, int]:
+    """'6/8' -> (6, 8); raises ValueError with what is allowed."""
+    parts = str(text).strip().split("/")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise ValueError(f"time signature must look like '4/4' or '6/8', got {text!r}")
+    beats, unit = int(parts[0]), int(parts[1])
+    if not 1 <= beats <= 32:
+        raise ValueError(f"time signature numerator must be 1-32, got {beats}")
+    if unit not in ALLOWED_BEAT_UNITS:
+        raise ValueError(f"time signature denominator must be one of {ALLOWED_BEAT_UNITS}, got {unit}")
+    return beats, unit
+
+
+def format_mmss(seconds: float) -> str:
+    """125.4 -> '2:05.4'."""
+    minutes, rest = divmod(max(0.0, seconds), 60.0)
+    return f"{int(minutes)}:{rest:04.1f}"
+
+
+def parse_duration_s(text: str | float | int) -> float:
+    """'3:00' or '180' or 180 -> 180.0 seconds."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        value = float(text)
+    else:
+        raw = str(text).strip()
+        try:
+            if ":" in raw:
+                minutes, seconds = raw.split(":", 1)
+                value = int(minutes) * 60 + float(seconds)
+            else:
+                value = float(raw)
+        except ValueError:
+            raise ValueError(f"duration must be seconds or m:ss (e.g. 3:00), got {text!r}") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"duration must be positive, got {text!r}")
+    return value
+
+
+def _round_half_up(value: Fraction) -> int:
+    return math.floor(value + Fraction(1, 2))
