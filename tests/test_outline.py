@@ -1,0 +1,104 @@
+"""Outline validation: every bad case names the file, line and field and what is allowed."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from composer.errors import OutlineError
+from composer.outline import load_outline, parse_outline
+from composer.templates_catalog import template_names, template_path
+
+GOOD = """\
+title: Test song
+bpm: 120
+time_signature: "4/4"
+seed: 5
+sections:
+  verse:
+    bars: 8
+    prompt: funk groove with slap bass
+  chorus:
+    bars: 8
+    prompt: full funk chorus with brass
+form: [verse, chorus, verse, chorus]
+"""
+
+
+def _error(text: str) -> str:
+    with pytest.raises(OutlineError) as info:
+        parse_outline(textwrap.dedent(text), source="song.yaml")
+    return str(info.value)
+
+
+def test_good_outline_parses():
+    outline = parse_outline(GOOD)
+    assert outline.form == ["verse", "chorus", "verse", "chorus"]
+    assert outline.sections["verse"].bars == 8
+    assert outline.time_signature_tuple == (4, 4)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "expected"),
+    [
+        ("bpm: 120", "bpm: 300", 2, "bpm: input should be less than or equal to 240"),
+        ("bpm: 120", "bpm: 12", 2, "greater than or equal to 40"),
+        ("bpm: 120", "bpm: fast", 2, "bpm:"),
+        ("    bars: 8\n    prompt: funk", "    bars: 0\n    prompt: funk", 7, "sections.verse.bars: input should be greater than 0"),
+        ("    bars: 8\n    prompt: funk", "    bars: -4\n    prompt: funk", 7, "greater than 0 (got -4)"),
+        ("    bars: 8\n    prompt: funk", "    bars: eight\n    prompt: funk", 7, "valid integer"),
+        ("seed: 5", "seed: 5\ntempo: 120", 5, "unknown key 'tempo'"),
+        ("    prompt: funk groove", "    promt: funk groove", 8, "did you mean 'prompt'"),
+        ("form: [verse, chorus, verse, chorus]", "form: [verse, chorsu]", 12, "form[1]: section 'chorsu' is not defined; did you mean 'chorus'"),
+        ("form: [verse, chorus, verse, chorus]", "form: []", 1, "form is empty"),
+        ('time_signature: "4/4"', 'time_signature: "4/5"', 3, "denominator must be one of"),
+        ('time_signature: "4/4"', 'time_signature: "waltz"', 3, "must look like '4/4'"),
+    ],
+)
+def test_bad_outline_names_line_and_field(old, new, line, expected):
+    text = GOOD.replace(old, new)
+    assert text != GOOD, "the replacement must change the outline"
+    message = _error(text)
+    assert expected in message
+    assert message.startswith(f"song.yaml:{line}:") or f"song.yaml:{line}:" in message
+
+
+def test_missing_required_field():
+    assert "title: required field is missing" in _error(GOOD.replace("title: Test song\n", ""))
+
+
+def test_duplicate_key_is_an_error():
+    message = _error(GOOD.replace("seed: 5", "seed: 5\nseed: 6"))
+    assert "duplicate key" in message and "song.yaml:5:" in message
+
+
+def test_not_yaml_and_not_a_mapping():
+    assert "not valid YAML" in _error("title: [unclosed\n")
+    assert "must be a YAML mapping" in _error("- just\n- a list\n")
+    assert "empty" in _error("")
+
+
+def test_interpolate_bars_needs_interpolate_transition():
+    message = _error(GOOD.replace("    bars: 8\n    prompt: funk", "    bars: 8\n    interpolate_bars: 2\n    prompt: funk"))
+    assert "only allowed with transition: interpolate" in message
+
+
+def test_learned_form_needs_structure():
+    message = _error(GOOD.replace("form: [verse, chorus, verse, chorus]", "form: learned"))
+    assert "structure" in message
+
+
+def test_missing_file_is_clear(tmp_path):
+    with pytest.raises(OutlineError, match="no such outline file"):
+        load_outline(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize("name", template_names())
+def test_templates_are_valid(name):
+    outline = load_outline(template_path(name))
+    assert outline.form
+
+
+def test_at_least_six_templates():
+    assert len(template_names()) >= 6

@@ -1,0 +1,140 @@
+"""Planner: bars on a sample-exact grid, seeds, interpolation, repeats."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from composer.outline import parse_outline
+from composer.plan import SectionOverride
+from composer.planner import infer_role, plan_song
+from composer.seeds import derive_seed
+from composer.templates_catalog import load_template, template_names
+from composer.timing import BarGrid
+
+OUTLINE = """\
+title: t
+bpm: 117
+seed: 3
+sections:
+  intro: {bars: 4, prompt: soft}
+  verse: {bars: 8, prompt: verse, transition: interpolate, interpolate_bars: 4}
+  chorus: {bars: 8, prompt: chorus, variation: 0.2}
+  bridge: {bars: 8, prompt: bridge, transition: cut}
+form: [intro, verse, chorus, verse, chorus, bridge, chorus]
+"""
+
+
+def test_bar_grid_is_exact_and_never_drifts():
+    grid = BarGrid(bpm=117, beats_per_bar=4, beat_unit=4, sample_rate_hz=44100)
+    exact = Fraction(4 * 60 * 44100) / Fraction(117)
+    for bar in (0, 1, 7, 100, 1000):
+        assert abs(grid.bar_start_sample(bar) - exact * bar) <= Fraction(1, 2)
+
+
+def test_three_minute_song_sample_exact():
+    outline = parse_outline(OUTLINE.replace("bpm: 117", "bpm: 113.7"))
+    plan = plan_song(outline, sample_rate_hz=44100, max_clip_s=5.11)
+    grid = BarGrid(bpm=113.7, beats_per_bar=4, beat_unit=4, sample_rate_hz=44100)
+    # every clip starts where the previous ends, on the grid of its own bar number
+    for before, after in zip(plan.clips, plan.clips[1:]):
+        assert before.end_sample == after.start_sample
+    for clip in plan.clips:
+        assert clip.start_sample == grid.bar_start_sample(clip.start_bar)
+    for section in plan.sections:
+        assert section.start_sample == grid.bar_start_sample(section.start_bar)
+    assert plan.total_samples == grid.bar_start_sample(sum(s.bars for s in plan.sections))
+
+
+@pytest.mark.parametrize("name", template_names())
+def test_templates_are_about_three_minutes(name):
+    plan = plan_song(load_template(name), sample_rate_hz=22050, max_clip_s=5.94)
+    assert 170 <= plan.duration_s <= 210
+    # a 3-minute song lands on its bar grid at the last sample too
+    last = plan.sections[-1]
+    assert plan.total_samples == last.end_sample
+
+
+def test_clips_fit_the_backend_and_cover_whole_bars():
+    plan = plan_song(parse_outline(OUTLINE), sample_rate_hz=44100, max_clip_s=5.11)
+    bar_s = 4 * 60 / 117
+    for clip in plan.clips:
+        assert clip.bars >= 1
+        assert clip.bars * bar_s <= 5.11 + 1e-9
+    for section in plan.sections:
+        assert sum(plan.clips[i].bars for i in section.clip_indices) == section.bars
+
+
+def test_repeats_reuse_seed_and_prompt():
+    plan = plan_song(parse_outline(OUTLINE), sample_rate_hz=44100, max_clip_s=5.11)
+    verses = [s for s in plan.sections if s.name == "verse"]
+    assert verses[0].seed == verses[1].seed == derive_seed(3, "section", "verse")
+    first = [plan.clips[i] for i in verses[0].clip_indices]
+    second = [plan.clips[i] for i in verses[1].clip_indices]
+    assert [(c.seed_a, c.prompt_a, c.alpha) for c in first] == [(c.seed_a, c.prompt_a, c.alpha) for c in second]
+
+
+def test_variation_moves_repeats_away_from_first_occurrence():
+    plan = plan_song(parse_outline(OUTLINE), sample_rate_hz=44100, max_clip_s=5.11)
+    choruses = [s for s in plan.sections if s.name == "chorus"]
+    first, second = (plan.clips[choruses[k].clip_indices[0]] for k in (0, 1))
+    assert first.alpha == 0.0 and second.alpha == pytest.approx(0.2)
+    assert second.seed_a == first.seed_a and second.seed_b != first.seed_b
+
+
+def test_interpolation_steps_alpha_toward_next_section():
+    plan = plan_song(parse_outline(OUTLINE), sample_rate_hz=44100, max_clip_s=5.11)
+    verse = plan.sections[1]
+    clips = [plan.clips[i] for i in verse.clip_indices]
+    morph = [c for c in clips if c.kind == "interpolation"]
+    assert sum(c.bars for c in morph) == 4
+    alphas = [c.alpha for c in morph]
+    assert alphas == sorted(alphas) and 0 < alphas[0] and alphas[-1] < 1
+    chorus = plan.sections[2]
+    assert all(c.prompt_b == chorus.prompt for c in morph)
+    assert all(c.seed_b == plan.clips[chorus.clip_indices[0]].seed_a for c in morph)
+
+
+def test_override_changes_only_that_occurrence():
+    outline = parse_outline(OUTLINE)
+    base = plan_song(outline, sample_rate_hz=44100, max_clip_s=5.11)
+    changed = plan_song(outline, sample_rate_hz=44100, max_clip_s=5.11,
+                        overrides={("chorus", 2): SectionOverride(seed=99)})
+    diff = {i for i, (a, b) in enumerate(zip(base.clips, changed.clips)) if a != b}
+    chorus2 = base.section_for("chorus:2")
+    # the chorus itself, plus the interpolation clips of the verse that morph into it
+    into = {i for i in base.sections[chorus2.index - 1].clip_indices if base.clips[i].kind == "interpolation"}
+    assert diff == set(chorus2.clip_indices) | into
+
+
+def test_cut_transition_uses_a_short_declick_fade():
+    plan = plan_song(parse_outline(OUTLINE), sample_rate_hz=44100, max_clip_s=5.11)
+    bridge = plan.section_for("bridge")
+    assert bridge.transition == "cut"
+    assert bridge.fade_samples < plan.joint_fade_samples
+
+
+def test_section_selector_errors_list_choices():
+    from composer.errors import PlanError
+
+    plan = plan_song(parse_outline(OUTLINE), sample_rate_hz=44100, max_clip_s=5.11)
+    assert plan.section_for("chorus:3").occurrence == 3
+    assert plan.section_for("0").name == "intro"
+    with pytest.raises(PlanError, match="chorus:1"):
+        plan.section_for("chorus:9")
+    with pytest.raises(PlanError, match="out of range"):
+        plan.section_for("99")
+
+
+@pytest.mark.parametrize(("name", "role"), [("chorus_2", "chorus"), ("Pre-Chorus", "prechorus"),
+                                            ("verse2", "verse"), ("outro", "outro"), ("zzz", "other")])
+def test_infer_role(name, role):
+    assert infer_role(name) == role
+
+
+def test_odd_meter_bars():
+    outline = parse_outline(OUTLINE.replace("bpm: 117", "bpm: 140\ntime_signature: '7/8'"))
+    plan = plan_song(outline, sample_rate_hz=22050, max_clip_s=5.94)
+    grid = BarGrid(bpm=140, beats_per_bar=7, beat_unit=8, sample_rate_hz=22050)
+    assert plan.total_samples == grid.bar_start_sample(sum(s.bars for s in plan.sections))

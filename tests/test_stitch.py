@@ -1,0 +1,91 @@
+"""Crossfades on click tracks and sines: joints on the bar line, no discontinuity, locality."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from composer.dsp.loudness import gain_to_target_db, rms_db, soft_limit
+from composer.dsp.stitch import ClipPlacement, equal_power_fade, fade_window, stitch_clips
+
+RATE = 8000
+
+
+def _sine(n, *, freq_hz, start_sample=0, amp=0.5):
+    t = (np.arange(n) + start_sample) / RATE
+    return amp * np.sin(2 * np.pi * freq_hz * t)
+
+
+def test_equal_power_curves():
+    out, into = equal_power_fade(101)
+    np.testing.assert_allclose(out**2 + into**2, 1.0, atol=1e-12)
+    assert out[0] > 0.99 and into[-1] > 0.99
+
+
+def test_stitched_continuous_signal_is_seamless():
+    """Clips cut from one continuous sine must stitch back with no step at the joints."""
+    bounds = [0, 4000, 8000, 12000]
+    pad, fade = 300, 400
+    clips = [_sine(b - a + 2 * pad, freq_hz=220, start_sample=a - pad) for a, b in zip(bounds, bounds[1:])]
+    places = [ClipPlacement(a, b, pad) for a, b in zip(bounds, bounds[1:])]
+    song = stitch_clips(clips, places, joint_fades=[fade, fade], total_samples=12000)
+    reference = _sine(12000, freq_hz=220)
+    # equal-power on identical (correlated) material lifts the middle of the fade by up to sqrt(2)
+    assert np.max(np.abs(song - reference)) < 0.5 * (np.sqrt(2) - 1) + 1e-9
+    steps = np.abs(np.diff(song))
+    assert steps.max() <= np.abs(np.diff(reference)).max() * 1.5
+
+
+def test_joint_is_centred_on_the_bar_line():
+    """Two click tracks: clip A clicks before the joint, clip B after; the fade is centred on the joint."""
+    pad, fade, joint = 200, 200, 2000
+    a = np.ones(joint + 2 * pad)
+    b = np.ones(2000 + 2 * pad) * -1
+    song = stitch_clips([a, b], [ClipPlacement(0, joint, pad), ClipPlacement(joint, 4000, pad)],
+                        joint_fades=[fade], total_samples=4000)
+    start, stop = fade_window(joint, fade)
+    assert np.all(song[:start] == 1.0) and np.all(song[stop:] == -1.0)
+    # the sum crosses zero exactly at the joint (symmetric curves)
+    crossing = np.argmax(song < 0)
+    assert abs(crossing - joint) <= 1
+
+
+def test_clicks_in_clips_land_where_they_were_placed():
+    pad = 100
+    clip = np.zeros(1000 + 2 * pad)
+    clip[pad + 500] = 1.0  # a click 500 samples into the clip's bars
+    song = stitch_clips([np.zeros(1000 + 2 * pad), clip], [ClipPlacement(0, 1000, pad), ClipPlacement(1000, 2000, pad)],
+                        joint_fades=[100], total_samples=2000)
+    assert np.argmax(song) == 1500
+
+
+def test_replacing_one_clip_changes_only_its_span():
+    rng = np.random.default_rng(0)
+    bounds = [0, 1000, 2000, 3000, 4000]
+    pad, fade = 64, 100
+    places = [ClipPlacement(a, b, pad) for a, b in zip(bounds, bounds[1:])]
+    clips = [rng.standard_normal(1000 + 2 * pad) for _ in places]
+    before = stitch_clips(clips, places, joint_fades=[fade] * 3, total_samples=4000)
+    clips[2] = rng.standard_normal(1000 + 2 * pad)
+    after = stitch_clips(clips, places, joint_fades=[fade] * 3, total_samples=4000)
+    changed = np.flatnonzero(before != after)
+    assert changed.min() >= 2000 - fade // 2 and changed.max() < 3000 + fade - fade // 2
+    assert np.array_equal(before[: 2000 - fade // 2], after[: 2000 - fade // 2])
+
+
+def test_wrong_clip_length_is_rejected():
+    with pytest.raises(ValueError, match="expected"):
+        stitch_clips([np.zeros(10)], [ClipPlacement(0, 100, 5)], joint_fades=[], total_samples=100)
+
+
+def test_loudness_matching_and_limiter():
+    quiet = _sine(8000, freq_hz=440, amp=0.05)
+    gain = gain_to_target_db(quiet, target_db=-18.0)
+    assert rms_db(quiet * 10 ** (gain / 20)) == pytest.approx(-18.0, abs=1e-6)
+    assert gain_to_target_db(np.zeros(100), target_db=-18.0) == 0.0
+    assert gain_to_target_db(quiet * 0.01, target_db=-18.0) == 24.0  # boost is capped
+    loud = np.linspace(-2, 2, 1001)
+    limited = soft_limit(loud)
+    assert np.max(np.abs(limited)) < 1.0
+    np.testing.assert_array_equal(limited[np.abs(loud) <= 0.9], loud[np.abs(loud) <= 0.9])
+    assert np.all(np.diff(limited) >= 0)  # monotonic: no new distortion folds
