@@ -1,0 +1,76 @@
+"""CLI through typer's CliRunner: exit codes and error text for everything that needs no model."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from composer.cli import app
+
+runner = CliRunner()
+
+GOOD = """\
+title: CLI song
+bpm: 100
+sections:
+  a: {bars: 4, prompt: piano}
+  b: {bars: 4, prompt: strings}
+form: [a, b, a]
+"""
+
+
+def test_plan_table_and_json(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(GOOD)
+    result = runner.invoke(app, ["plan", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "a 2" in result.output and "0:19.2" in result.output  # second 'a' starts after 8 bars of 2.4 s
+    result = runner.invoke(app, ["plan", str(path), "--json"])
+    data = json.loads(result.output)
+    assert [s["name"] for s in data["sections"]] == ["a", "b", "a"]
+    assert data["total_samples"] == data["sections"][-1]["end_sample"]
+
+
+def test_bad_outline_exit_2_and_nothing_written(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(GOOD.replace("bars: 4, prompt: strings", "bars: 0, prompt: strings"))
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["render", str(path), "-o", str(out), "--backend", "tiny-random"])
+    assert result.exit_code == 2
+    assert "bad.yaml:5: sections.b.bars" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_missing_outline_and_unknown_backend(tmp_path):
+    result = runner.invoke(app, ["plan", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 2 and "no such outline file" in result.output
+    path = tmp_path / "s.yaml"
+    path.write_text(GOOD)
+    result = runner.invoke(app, ["render", str(path), "-o", str(tmp_path / "o"), "--backend", "magic"])
+    assert result.exit_code == 3 and "unknown backend 'magic'" in result.output
+
+
+def test_regenerate_needs_a_song_folder(tmp_path):
+    result = runner.invoke(app, ["regenerate", str(tmp_path / "none"), "--section", "a"])
+    assert result.exit_code == 5 and "no such song folder" in result.output
+
+
+def test_templates_new_and_schema(tmp_path):
+    result = runner.invoke(app, ["templates"])
+    assert result.exit_code == 0 and "pop" in result.output
+    target = tmp_path / "mine.yaml"
+    assert runner.invoke(app, ["new", "--template", "blues", "-o", str(target)]).exit_code == 0
+    assert "12-bar" in target.read_text()
+    again = runner.invoke(app, ["new", "--template", "blues", "-o", str(target)])
+    assert again.exit_code == 1 and "already exists" in again.output
+    unknown = runner.invoke(app, ["new", "--template", "polka", "-o", str(tmp_path / "x.yaml")])
+    assert unknown.exit_code == 2 and "available:" in unknown.output
+    schema = json.loads(runner.invoke(app, ["schema"]).output)
+    assert "sections" in schema["properties"] and "form" in schema["required"]
+
+
+def test_backends_lists_tiny_random():
+    result = runner.invoke(app, ["backends"])
+    assert result.exit_code == 0 and "tiny-random" in result.output and "riffusion" in result.output

@@ -1,0 +1,125 @@
+"""Render -> regenerate -> takes through the CLI with the real tiny random-weight pipeline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mido
+import numpy as np
+import pytest
+import soundfile as sf
+from typer.testing import CliRunner
+
+from composer.cli import app
+
+OUTLINE = """\
+title: End to end
+bpm: 120
+time_signature: "4/4"
+seed: 11
+render: {steps: 4, crossfade_beats: 1}
+sections:
+  intro: {bars: 2, prompt: soft piano, gain_db: -3}
+  verse: {bars: 2, prompt: funk groove with bass, transition: cut}
+  chorus: {bars: 2, prompt: full chorus with brass, groove: none}
+form: [intro, verse, chorus, verse, chorus]
+"""
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def song(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    outline = root / "song.yaml"
+    outline.write_text(OUTLINE)
+    folder = root / "song"
+    result = runner.invoke(app, ["render", str(outline), "-o", str(folder), "--backend", "tiny-random"])
+    assert result.exit_code == 0, result.output
+    return outline, folder, result.output
+
+
+def _wav(path: Path) -> tuple[np.ndarray, int]:
+    audio, rate = sf.read(str(path), dtype="int16")
+    return audio, rate
+
+
+def test_song_folder_is_complete(song):
+    _, folder, output = song
+    for name in ("song.wav", "song.mid", "spectrogram.png", "manifest.json"):
+        assert (folder / name).is_file(), name
+    assert "noise, not music" in output
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for key in ("schema_version", "sample_rate", "bpm", "time_signature", "backend", "outline", "sections"):
+        assert key in manifest
+    assert manifest["backend"]["name"] == "tiny-random" and manifest["backend"]["makes_music"] is False
+    names = [(s["name"], s["occurrence"]) for s in manifest["sections"]]
+    assert names == [("intro", 1), ("verse", 1), ("chorus", 1), ("verse", 2), ("chorus", 2)]
+    audio, rate = _wav(folder / "song.wav")
+    assert rate == manifest["sample_rate"] and audio.size == manifest["total_samples"]
+    assert manifest["total_samples"] == round(10 * 2.0 * rate)  # 10 bars of 2 s
+    for section in manifest["sections"]:
+        assert section["start_sample"] == round(section["start_s"] * rate)
+        assert all(len(c["cache_key"]) == 32 for c in section["clips"])
+        assert (folder / "clips" / f"{section['clips'][0]['cache_key']}.npy").is_file()
+    assert np.abs(audio).max() > 1000  # not silent
+    # repeats reuse their clips: the second verse is the first verse
+    verses = [s for s in manifest["sections"] if s["name"] == "verse"]
+    assert verses[0]["clips"][0]["cache_key"] == verses[1]["clips"][0]["cache_key"]
+
+
+def test_midi_has_tempo_and_markers(song):
+    _, folder, _ = song
+    midi = mido.MidiFile(str(folder / "song.mid"))
+    tempos = [m.tempo for t in midi.tracks for m in t if m.type == "set_tempo"]
+    markers = [m.text for t in midi.tracks for m in t if m.type == "marker"]
+    assert tempos and abs(mido.tempo2bpm(tempos[0]) - 120) < 1e-6
+    assert markers == ["intro", "verse", "chorus", "verse 2", "chorus 2"]
+
+
+def test_rerender_uses_the_cache_and_is_bit_identical(song, tmp_path):
+    outline, folder, _ = song
+    before = (folder / "song.wav").read_bytes()
+    result = runner.invoke(app, ["render", str(outline), "-o", str(folder), "--backend", "tiny-random"])
+    assert result.exit_code == 0, result.output
+    assert "0 rendered" in result.output
+    assert (folder / "song.wav").read_bytes()[44:] == before[44:]
+    # a fresh folder renders from scratch and still gives the same samples (determinism on CPU)
+    fresh = tmp_path / "fresh"
+    result = runner.invoke(app, ["render", str(outline), "-o", str(fresh), "--backend", "tiny-random"])
+    assert result.exit_code == 0, result.output
+    assert np.array_equal(_wav(fresh / "song.wav")[0], _wav(folder / "song.wav")[0])
+
+
+def test_regenerate_changes_only_that_section(song):
+    _, folder, _ = song
+    before, rate = _wav(folder / "song.wav")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    result = runner.invoke(app, ["regenerate", str(folder), "--section", "chorus:2", "--seed", "5"])
+    assert result.exit_code == 0, result.output
+    after, _ = _wav(folder / "song.wav")
+    section = next(s for s in manifest["sections"] if (s["name"], s["occurrence"]) == ("chorus", 2))
+    fade = manifest["joint_fade_samples"]
+    lo, hi = section["start_sample"] - fade, section["end_sample"] + fade
+    assert np.array_equal(before[:lo], after[:lo]) and np.array_equal(before[hi:], after[hi:])
+    assert not np.array_equal(before[lo:hi], after[lo:hi])
+    new_manifest = json.loads((folder / "manifest.json").read_text())
+    assert new_manifest["overrides"] == [{"section": "chorus", "occurrence": 2, "seed": 5}]
+    assert new_manifest["take"] > manifest["take"]
+    # the first chorus keeps its seed
+    firsts = [s for s in new_manifest["sections"] if s["name"] == "chorus"]
+    assert firsts[0]["seed"] != 5 and firsts[1]["seed"] == 5
+
+
+def test_takes_and_restore(song):
+    _, folder, _ = song
+    result = runner.invoke(app, ["takes", str(folder)])
+    assert result.exit_code == 0 and "regenerate chorus:2" in result.output
+    first = folder / "takes" / "take-001" / "song.wav"
+    assert first.is_file()
+    result = runner.invoke(app, ["restore", str(folder), "--take", "1"])
+    assert result.exit_code == 0, result.output
+    assert (folder / "song.wav").read_bytes() == first.read_bytes()
+    result = runner.invoke(app, ["restore", str(folder), "--take", "99"])
+    assert result.exit_code == 5 and "there is no take 99" in result.output
