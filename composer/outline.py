@@ -45,7 +45,7 @@ def parse_outline(text: str, *, source: str = "<outline>") -> Outline:
     try:
         outline = Outline.model_validate(data)
     except ValidationError as exc:
-        raise OutlineError(_format_validation_error(exc, lines=lines, source=source)) from None
+        raise OutlineError(_format_validation_error(exc, data=data, lines=lines, source=source)) from None
     _check_form_names(outline, lines=lines, source=source)
     return outline
 
@@ -77,27 +77,30 @@ def _load_yaml_with_lines(text: str, *, source: str) -> tuple[Any, dict[Loc, int
     if node is None:
         raise OutlineError(f"{source}: the outline is empty")
     lines: dict[Loc, int] = {}
-    _walk(node, (), lines, source=source)
+    _walk(node, (), lines, source=source, seen=set())
     return data, lines
 
 
-def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], *, source: str) -> None:
+def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], *, source: str, seen: set[int]) -> None:
     lines.setdefault(loc, node.start_mark.line + 1)
+    if id(node) in seen:  # an alias back to an ancestor (a cyclic document): its lines are known already
+        return
+    seen = seen | {id(node)}
     if isinstance(node, yaml.MappingNode):
-        seen: set[Any] = set()
+        keys: set[Any] = set()
         for key_node, value_node in node.value:
             key = key_node.value
-            if key in seen:
+            if key in keys:
                 raise OutlineError(
                     f"{source}:{key_node.start_mark.line + 1}: {_dotted(loc + (key,))}: "
                     "duplicate key (each key may appear once)"
                 )
-            seen.add(key)
+            keys.add(key)
             lines[loc + (key,)] = key_node.start_mark.line + 1
-            _walk(value_node, loc + (key,), lines, source=source)
+            _walk(value_node, loc + (key,), lines, source=source, seen=seen)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, loc + (index,), lines, source=source)
+            _walk(item, loc + (index,), lines, source=source, seen=seen)
 
 
 def _line_of(loc: Loc, lines: dict[Loc, int]) -> int:
@@ -116,20 +119,31 @@ def _dotted(loc: Iterable[Any]) -> str:
 # --- turning pydantic errors into located messages ---------------------------
 
 
-def _format_validation_error(exc: ValidationError, *, lines: dict[Loc, int], source: str) -> str:
+def _format_validation_error(exc: ValidationError, *, data: Any, lines: dict[Loc, int], source: str) -> str:
     messages = []
     for error in exc.errors():
-        loc = _clean_loc(error["loc"])
+        loc = _clean_loc(error["loc"], data)
         messages.append(f"{source}:{_line_of(loc, lines)}: {_dotted(loc)}: {_explain(error, loc)}")
     return "\n".join(dict.fromkeys(messages))
 
 
-def _clean_loc(loc: Loc) -> Loc:
-    # pydantic inserts union branch names ("list[str]", "literal['learned']", "int") into locations
-    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in _UNION_TAGS)))
+def _clean_loc(loc: Loc, data: Any) -> Loc:
+    """Drop the union branch names pydantic puts in locations ('list[str]', 'int'), keeping real keys.
 
-
-_UNION_TAGS = {"int", "float", "str", "bool"}
+    Follows the document itself: a part is kept only if it is a key or index of the data at that point.
+    """
+    kept: list[Any] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            kept.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            kept.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and part == loc[-1]:
+            kept.append(part)  # a missing field: name it
+    return tuple(kept)
 
 
 def _explain(error: dict[str, Any], loc: Loc) -> str:
@@ -147,6 +161,8 @@ def _explain(error: dict[str, Any], loc: Loc) -> str:
 
 
 def _unknown_key_message(loc: Loc) -> str:
+    if not loc:
+        return "unknown key"
     key = str(loc[-1])
     allowed = _allowed_keys(loc[:-1])
     hint = difflib.get_close_matches(key, allowed, n=1)
