@@ -254,6 +254,46 @@ def backends() -> None:
     out.print(table)
 
 
+@app.command()
+@friendly_errors
+def evaluate(
+    folder: Annotated[Path, typer.Argument(help="Song folder to measure.")],
+    against: Annotated[Optional[Path], typer.Option(help="An older song.wav: report which samples changed.")] = None,
+) -> None:
+    """Measure tempo, beat alignment, joints, structure and loudness; writes evaluation.json."""
+    from composer.evaluation import evaluate_song
+
+    report = evaluate_song(folder, against=against)
+    tempo, structure = report["tempo"], report["structure"]
+    table = Table(title=f"{folder} (take {report['take']}, {report['backend']})")
+    for column in ("measure", "value", "target"):
+        table.add_column(column)
+    targets = report["targets"]
+    table.add_row("global tempo", f"{tempo['global_bpm']:.1f} bpm ({tempo['global_error']:+.1%})",
+                  f"{report['planned_bpm']:g} bpm")
+    table.add_row("10-s windows within 2%", f"{tempo['windows_within_2pct']:.0%} "
+                  f"({tempo['octave_errors']} half/double)", f">= {targets['tempo_windows_within_2pct']:.0%}")
+    table.add_row("beat F-measure", f"{report['beats']['f_measure']:.2f}", f">= {targets['beat_f_measure']}")
+    table.add_row("joints flagged", f"{report['joints_flagged']} of {len(report['joints'])}", "0")
+    table.add_row("boundary F (1 bar)", f"{structure['boundary_f_measure']:.2f}", f">= {targets['boundary_f_measure']}")
+    table.add_row("same vs different-name similarity",
+                  f"{structure['same_name_similarity']:.2f} vs {structure['different_name_similarity']:.2f}",
+                  "same > different")
+    table.add_row("largest loudness jump", f"{report['loudness']['max_jump_db']:.1f} dB",
+                  f"<= {targets['max_section_loudness_jump_db']} dB")
+    if "against" in report:
+        table.add_row("changed samples vs --against", str(report["against"]), "inside the regenerated span")
+    out.print(table)
+    sections = Table(title="sections")
+    for column in ("section", "start", "beat F", "loudness"):
+        sections.add_column(column)
+    for s in report["sections"]:
+        label = s["name"] if s["occurrence"] == 1 else f"{s['name']} {s['occurrence']}"
+        sections.add_row(label, format_mmss(s["start_s"]), f"{s['beat_f_measure']:.2f}", f"{s['loudness_lufs']:.1f} LUFS")
+    out.print(sections)
+    console.print(f"wrote {folder / 'evaluation.json'}")
+
+
 def _summary(result, started: float) -> None:
     the_plan = result.plan
     total = time.perf_counter() - started

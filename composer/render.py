@@ -192,10 +192,12 @@ def _init_audio(plan: Plan, clip: PlannedClip, *, num_samples: int, groove_root:
     if clip.groove == "auto":
         from composer.groove import groove_audio
 
+        section = plan.sections[clip.section_index]
         return groove_audio(
             style=clip.groove_style, role=clip.role, bpm=plan.bpm, beats_per_bar=plan.beats_per_bar,
             beat_unit=plan.beat_unit, start_bar=clip.start_bar, bars=clip.bars,
             sample_rate_hz=plan.sample_rate_hz, num_samples=num_samples, pre_roll_samples=plan.pad_samples,
+            section_start_bar=section.start_bar, section_bars=section.bars,
         ).astype(np.float32)
     if clip.groove not in loops:
         loops[clip.groove] = _load_loop(groove_root / clip.groove, sample_rate_hz=plan.sample_rate_hz)

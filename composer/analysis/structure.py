@@ -1,0 +1,61 @@
+"""Does the audio show the planned form? Boundaries from self-similarity, and repeats that sound alike."""
+
+from __future__ import annotations
+
+import librosa
+import mir_eval
+import numpy as np
+
+HOP_SAMPLES = 512
+
+
+def section_features(audio: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
+    """Per-frame timbre + harmony features (standardised MFCC and chroma), shape (dims, frames)."""
+    y = audio.astype(np.float32)
+    mfcc = librosa.feature.mfcc(y=y, sr=sample_rate_hz, n_mfcc=20, hop_length=HOP_SAMPLES)
+    chroma = librosa.feature.chroma_stft(y=y, sr=sample_rate_hz, hop_length=HOP_SAMPLES)
+    features = np.vstack([mfcc, chroma])
+    mean, std = features.mean(axis=1, keepdims=True), features.std(axis=1, keepdims=True) + 1e-8
+    return (features - mean) / std
+
+
+def estimated_boundaries_s(audio: np.ndarray, *, sample_rate_hz: int, count: int, bar_s: float) -> np.ndarray:
+    """``count`` boundaries (including 0) from agglomerative clustering of bar-synchronous features."""
+    features = section_features(audio, sample_rate_hz=sample_rate_hz)
+    frames_per_bar = max(1, int(round(bar_s * sample_rate_hz / HOP_SAMPLES)))
+    bars = librosa.util.sync(features, np.arange(0, features.shape[1], frames_per_bar), aggregate=np.mean)
+    k = max(1, min(count, bars.shape[1]))
+    starts = librosa.segment.agglomerative(bars, k)
+    return np.asarray(starts, dtype=np.float64) * frames_per_bar * HOP_SAMPLES / sample_rate_hz
+
+
+def boundary_f_measure(planned_s: np.ndarray, estimated_s: np.ndarray, *, duration_s: float,
+                       window_s: float) -> float:
+    """mir_eval boundary detection F-measure (interior boundaries only)."""
+    reference = _intervals(planned_s, duration_s)
+    estimate = _intervals(estimated_s, duration_s)
+    _, _, f_measure = mir_eval.segment.detection(reference, estimate, window=window_s, trim=True)
+    return float(f_measure)
+
+
+def section_similarity(audio: np.ndarray, spans: list[tuple[str, int, int]], *,
+                       sample_rate_hz: int) -> tuple[float, float]:
+    """(mean cosine similarity of same-name sections, of different-name sections) of mean feature vectors."""
+    features = section_features(audio, sample_rate_hz=sample_rate_hz)
+    vectors = []
+    for _, start, end in spans:
+        lo, hi = start // HOP_SAMPLES, max(start // HOP_SAMPLES + 1, end // HOP_SAMPLES)
+        segment = features[:, lo:hi]
+        vectors.append(np.concatenate([segment.mean(axis=1), segment.std(axis=1)]))
+    same, different = [], []
+    for i in range(len(spans)):
+        for j in range(i + 1, len(spans)):
+            a, b = vectors[i], vectors[j]
+            cosine = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
+            (same if spans[i][0] == spans[j][0] else different).append(cosine)
+    return (float(np.mean(same)) if same else float("nan"), float(np.mean(different)) if different else float("nan"))
+
+
+def _intervals(boundaries_s: np.ndarray, duration_s: float) -> np.ndarray:
+    points = np.unique(np.clip(np.r_[0.0, boundaries_s, duration_s], 0.0, duration_s))
+    return np.stack([points[:-1], points[1:]], axis=1)

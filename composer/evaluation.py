@@ -1,0 +1,126 @@
+"""`composer evaluate`: measure tempo lock, beat alignment, seams, structure and loudness of a song folder."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+import soundfile as sf
+
+from composer.errors import SongFolderError
+from composer.files import write_json_atomic
+from composer.song_folder import read_manifest
+from composer.timing import BarGrid
+
+#: targets from the project's quality issue, reported beside each measure
+TARGETS = {
+    "tempo_windows_within_2pct": 0.9,
+    "beat_f_measure": 0.8,
+    "boundary_f_measure": 0.5,
+    "max_section_loudness_jump_db": 6.0,
+}
+
+
+def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, Any]:
+    """Every measure of one song folder as a JSON-able dict (also written to evaluation.json)."""
+    from composer.analysis.loudness import integrated_lufs
+    from composer.analysis.seams import seam_scores
+    from composer.analysis.structure import boundary_f_measure, estimated_boundaries_s, section_similarity
+    from composer.analysis.tempo import beat_f_measure, track_beats_s, windowed_tempo
+
+    manifest = read_manifest(folder)
+    audio, rate = _read(Path(folder) / "song.wav")
+    if rate != manifest["sample_rate"]:
+        raise SongFolderError(f"{folder}/song.wav is {rate} Hz but the manifest says {manifest['sample_rate']} Hz")
+    bpm = float(manifest["bpm"])
+    beats_per_bar, beat_unit = (int(x) for x in manifest["time_signature"].split("/"))
+    grid = BarGrid(bpm=bpm, beats_per_bar=beats_per_bar, beat_unit=beat_unit, sample_rate_hz=rate)
+    sections = manifest["sections"]
+    duration_s = audio.size / rate
+
+    global_bpm, tracked = track_beats_s(audio, sample_rate_hz=rate, bpm_hint=bpm)
+    n_beats = int(audio.size / float(grid.samples_per_beat))
+    planned = np.array([grid.beat_start_sample(b) / rate for b in range(n_beats + 1)])
+    windows = windowed_tempo(audio, sample_rate_hz=rate, planned_bpm=bpm)
+    within = [abs(w.error) <= 0.02 for w in windows]
+
+    per_section = []
+    for s in sections:
+        lo, hi = s["start_s"], s["end_s"]
+        inside = lambda t: t[(t >= lo) & (t < hi)]  # noqa: E731
+        per_section.append({
+            "name": s["name"], "occurrence": s["occurrence"], "start_s": lo, "end_s": hi,
+            "beat_f_measure": beat_f_measure(inside(tracked), inside(planned)),
+            "loudness_lufs": integrated_lufs(audio[s["start_sample"]:s["end_sample"]], sample_rate_hz=rate),
+        })
+    jumps = [abs(b["loudness_lufs"] - a["loudness_lufs"]) for a, b in zip(per_section, per_section[1:])]
+
+    joints, spans, kinds = [], [], []
+    for index, s in enumerate(sections):
+        for clip in s["clips"]:
+            if clip["start_sample"] == 0:
+                continue
+            joints.append(clip["start_sample"])
+            first_of_section = clip["start_sample"] == s["start_sample"]
+            prev = sections[index - 1] if first_of_section else s
+            spans.append((prev["start_sample"], s["end_sample"]))
+            kinds.append("section" if first_of_section else "clip")
+    seams = seam_scores(audio, joints, neighbourhood=spans, sample_rate_hz=rate)
+
+    boundaries = np.array([s["start_s"] for s in sections])
+    estimated = estimated_boundaries_s(audio, sample_rate_hz=rate, count=len(sections), bar_s=grid.bar_s)
+    same, different = section_similarity(audio, [(s["name"], s["start_sample"], s["end_sample"]) for s in sections],
+                                         sample_rate_hz=rate)
+    report: dict[str, Any] = {
+        "song": str(folder), "take": manifest.get("take"), "backend": manifest["backend"]["name"],
+        "duration_s": duration_s, "planned_bpm": bpm, "targets": TARGETS,
+        "tempo": {
+            "global_bpm": global_bpm,
+            "global_error": (global_bpm - bpm) / bpm,
+            "windows": [asdict(w) for w in windows],
+            "windows_within_2pct": float(np.mean(within)) if within else 0.0,
+            "octave_errors": int(sum(w.octave_error for w in windows)),
+        },
+        "beats": {"f_measure": beat_f_measure(tracked, planned), "tracked": int(tracked.size),
+                  "planned": int(planned.size)},
+        "sections": per_section,
+        "loudness": {"max_jump_db": max(jumps) if jumps else 0.0},
+        "joints": [{**asdict(score), "kind": kind, "time_s": score.sample / rate}
+                   for score, kind in zip(seams, kinds)],
+        "joints_flagged": int(sum(s.flagged for s in seams)),
+        "structure": {
+            "planned_boundaries_s": boundaries.tolist(), "estimated_boundaries_s": estimated.tolist(),
+            "boundary_f_measure": boundary_f_measure(boundaries, estimated, duration_s=duration_s,
+                                                     window_s=grid.bar_s),
+            "same_name_similarity": same, "different_name_similarity": different,
+            "repeats_more_similar": bool(same > different) if np.isfinite(same) and np.isfinite(different) else None,
+        },
+    }
+    if against is not None:
+        report["against"] = compare_audio(audio, _read(Path(against))[0], manifest=manifest)
+    write_json_atomic(Path(folder) / "evaluation.json", report)
+    return report
+
+
+def compare_audio(new: np.ndarray, old: np.ndarray, *, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Which samples differ between two takes, and whether they stay inside the recorded change."""
+    if new.shape != old.shape:
+        return {"same_length": False, "new_samples": int(new.size), "old_samples": int(old.size)}
+    changed = np.flatnonzero(new != old)
+    result: dict[str, Any] = {"same_length": True, "changed_samples": int(changed.size)}
+    if changed.size:
+        result.update(first_changed=int(changed[0]), last_changed=int(changed[-1]))
+        span = manifest.get("change", {}).get("changed_samples")
+        if span:
+            result["inside_regenerated_span"] = bool(changed[0] >= span[0] and changed[-1] < span[1])
+    return result
+
+
+def _read(path: Path) -> tuple[np.ndarray, int]:
+    try:
+        audio, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, OSError) as exc:
+        raise SongFolderError(f"{path}: cannot read audio ({exc})") from None
+    return audio.mean(axis=1), int(rate)
