@@ -1,0 +1,81 @@
+"""Mel -> linear magnitude -> audio: non-negative mel inverse and Griffin-Lim in torch."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from composer.codec.mel import istft, stft
+from composer.codec.params import SpectrogramParams
+
+
+def mel_pseudo_inverse(filterbank: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """(pinv of the dense filterbank's Gram matrix [n_mels, n_mels], Lipschitz constant ||F||^2).
+
+    pinv(F) = F^T pinv(F F^T); the Gram matrix is small and nearly tridiagonal,
+    so applying F^T stays a sparse product instead of a dense [n_freqs, n_mels] one.
+    """
+    gram = (filterbank @ filterbank.T).to(torch.float64)
+    eigenvalues = torch.linalg.eigvalsh(gram)
+    return torch.linalg.pinv(gram, hermitian=True).to(torch.float32), float(eigenvalues[-1])
+
+
+def mel_to_linear(
+    mel: torch.Tensor,
+    *,
+    filterbank: torch.Tensor,
+    filterbank_t: torch.Tensor,
+    gram_pinv: torch.Tensor,
+    lipschitz: float,
+    iters: int,
+) -> torch.Tensor:
+    """Non-negative least-squares inverse of ``mel = F @ linear``; [..., n_mels, T] -> [..., n_freqs, T].
+
+    Starts from the clamped minimum-norm solution (what torchaudio's
+    InverseMelScale does since 2.1) and refines it with ``iters`` projected
+    gradient steps, which restore the mel energy the clamp removed.
+    ``filterbank`` [n_mels, n_freqs] and its transpose ``filterbank_t`` are
+    sparse COO tensors (each linear bin feeds at most two filters).
+    """
+    flat = mel.reshape(-1, mel.shape[-2], mel.shape[-1])
+    outputs = []
+    for item in flat:
+        linear = torch.relu(filterbank_t @ (gram_pinv @ item))
+        for _ in range(iters):
+            residual = filterbank @ linear - item
+            linear = torch.relu(linear - (filterbank_t @ residual) / lipschitz)
+        outputs.append(linear)
+    return torch.stack(outputs).reshape(*mel.shape[:-2], -1, mel.shape[-1])
+
+
+def griffin_lim(
+    magnitude: torch.Tensor,
+    *,
+    params: SpectrogramParams,
+    window: torch.Tensor,
+    num_samples: int,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """Fast Griffin-Lim (torchaudio's momentum form): [..., n_freqs, T] -> [..., num_samples].
+
+    The initial phase is uniform random from ``generator`` (drawn on the
+    generator's device, then moved), so a seed fixes the output on any device.
+    Bins above the highest non-zero one (above ``max_frequency_hz`` after a mel
+    inverse: over half of them) are skipped, which does not change the result.
+    """
+    bins = int(torch.nonzero(magnitude.reshape(-1, *magnitude.shape[-2:]).amax(dim=(0, 2)))[-1:].sum()) + 1
+    low = magnitude[..., :bins, :]
+    phase = torch.rand(low.shape, generator=generator, device=generator.device).to(magnitude.device)
+    angles = torch.polar(torch.ones_like(phase), 2 * math.pi * phase)
+    spectrum = torch.zeros(magnitude.shape, dtype=angles.dtype, device=magnitude.device)
+    momentum = params.griffin_lim_momentum / (1 + params.griffin_lim_momentum)
+    previous = torch.zeros_like(angles)
+    for _ in range(params.griffin_lim_iters):
+        spectrum[..., :bins, :] = low * angles
+        audio = istft(spectrum, params=params, window=window, length=num_samples)
+        rebuilt = stft(audio, params=params, window=window)[..., :bins, :]
+        angles = torch.sgn(torch.sub(rebuilt, previous, alpha=momentum))
+        previous = rebuilt
+    spectrum[..., :bins, :] = low * angles
+    return istft(spectrum, params=params, window=window, length=num_samples)
