@@ -1,0 +1,165 @@
+"""Read the song-structure corpus into musician-level records and split it.
+
+Corrections applied here, as the corpus README asks:
+
+* Harmonix 4/4 songs whose annotated beat grid runs at twice the nominal tempo
+  (bpm / bpm_meta ~ 2) have every bar halved and the tempo halved, so a bar is
+  what a musician counting at the nominal tempo would write. x/8 songs with that
+  ratio count eighth notes in a real bar and stay as they are.
+* Pickups need no correction: a section's bars count the downbeats inside it and
+  the pickup beats belong to the previous section's last bar, so no bar is
+  counted twice and the totals stay honest.
+* Sections without a bar count (un-metered intros) keep their label but have
+  ``bars`` None; the length model skips them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from structure_models.genres import BILLBOARD_SOURCE, billboard_era, genre_of_corpus_genre
+
+# fractions of songs in the train and validation splits (test gets the rest)
+SPLIT_FRACTIONS = (0.70, 0.15)
+SPLIT_SALT = "structure_models/split/v1"
+
+# Harmonix raw labels that are the same material as a plain section of their label
+_SAME_MATERIAL_ALIASES = {
+    "chorusinst": "chorus",
+    "instchorus": "chorus",
+    "intchorus": "chorus",
+    "chorus_instrumental": "chorus",
+    "verseinst": "verse",
+    "instrumentalverse": "verse",
+    "instbridge": "bridge",
+    "instintro": "intro",
+}
+
+
+@dataclass(frozen=True)
+class Song:
+    """One annotated song, reduced to what the form model learns from."""
+
+    # corpus id, e.g. 'harmonix:0001_12step' or 'billboard:0003'
+    song_id: str
+    # 'harmonix' or 'mcgill_billboard'
+    source: str
+    # composer genre (a key of GENRES; 'any' when the corpus genre maps to none)
+    genre: str
+    # normalized section labels in time order
+    labels: tuple[str, ...]
+    # bars per section at the musician's tempo, None where unknown
+    bars: tuple[int | None, ...]
+    # per section: index of the earlier section whose material it repeats, else None
+    repeat_of: tuple[int | None, ...]
+    # musician-level tempo in beats per minute, None where unknown
+    bpm: float | None
+    # beats per bar (the time signature's numerator)
+    beats_per_bar: int
+    # seconds from the first section's start to the last section's end
+    span_s: float
+
+
+def split_of(song_id: str) -> str:
+    """'train', 'validation' or 'test', from a salted SHA-256 of the song id."""
+    digest = hashlib.sha256(f"{SPLIT_SALT}:{song_id}".encode()).digest()
+    unit = int.from_bytes(digest[:8], "big") / 2**64
+    if unit < SPLIT_FRACTIONS[0]:
+        return "train"
+    if unit < SPLIT_FRACTIONS[0] + SPLIT_FRACTIONS[1]:
+        return "validation"
+    return "test"
+
+
+def split_songs(songs: list[Song]) -> dict[str, list[Song]]:
+    """Songs grouped by split, keeping corpus order inside each group."""
+    groups: dict[str, list[Song]] = {"train": [], "validation": [], "test": []}
+    for song in songs:
+        groups[split_of(song.song_id)].append(song)
+    return groups
+
+
+def material_key(*, source: str, label: str, raw_label: str) -> tuple[str, str]:
+    """Key that is equal for sections playing the same material (same function).
+
+    Billboard: the annotator's letter without primes (A' varies A). Harmonix: the
+    raw label with a trailing '1' dropped ('verse2' is a second verse tune,
+    'postchorus' a hook of its own). Letters shared across functions (a solo over
+    the verse chords) do not count: composer repeats a section by name.
+    """
+    if source == BILLBOARD_SOURCE:
+        letter = raw_label.split(",", 1)[0].strip().rstrip("'")
+        return label, letter
+    name = _SAME_MATERIAL_ALIASES.get(raw_label.lower(), raw_label.lower())
+    match = re.fullmatch(r"(.*?)(\d*)", name)
+    stem, number = match.group(1), match.group(2)
+    return label, stem if number in ("", "1") else f"{stem}{number}"
+
+
+def repeats_of(keys: list[tuple[str, str]]) -> tuple[int | None, ...]:
+    """Index of the first section with the same key, None for a first occurrence."""
+    first: dict[tuple[str, str], int] = {}
+    out: list[int | None] = []
+    for index, key in enumerate(keys):
+        out.append(first.get(key))
+        first.setdefault(key, index)
+    return tuple(out)
+
+
+def is_double_time(record: dict) -> bool:
+    """A 4/4 Harmonix song whose annotated beats run at twice the nominal tempo."""
+    bpm, bpm_meta = record.get("bpm"), record.get("bpm_meta")
+    if not bpm or not bpm_meta or record.get("time_signature") != "4/4":
+        return False
+    return 1.8 < bpm / bpm_meta < 2.2
+
+
+def song_from_record(record: dict) -> Song:
+    """Song from one line of structures.jsonl."""
+    double = is_double_time(record)
+    sections = record["sections"]
+    bars = tuple(
+        None if s["bars"] is None else max(1, (s["bars"] + 1) // 2 if double else s["bars"])
+        for s in sections
+    )
+    keys = [
+        material_key(source=record["source"], label=s["label"], raw_label=s["raw_label"])
+        for s in sections
+    ]
+    corpus_genre = record.get("genre")
+    if record.get("year") is not None:
+        corpus_genre = billboard_era(year=record["year"])
+    bpm = record.get("bpm")
+    signature = record.get("time_signature") or "4/4"
+    return Song(
+        song_id=record["id"],
+        source=record["source"],
+        genre=genre_of_corpus_genre(corpus_genre),
+        labels=tuple(s["label"] for s in sections),
+        bars=bars,
+        repeat_of=repeats_of(keys),
+        bpm=None if bpm is None else (bpm / 2 if double else bpm),
+        beats_per_bar=int(signature.split("/")[0]),
+        span_s=sections[-1]["end_s"] - sections[0]["start_s"],
+    )
+
+
+def load_songs(path: Path) -> list[Song]:
+    """All songs of a structures.jsonl file that have at least one section."""
+    songs = []
+    with Path(path).open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                record = json.loads(line)
+                if record["sections"]:
+                    songs.append(song_from_record(record))
+    return songs
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file, recorded in the model for provenance."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

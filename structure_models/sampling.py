@@ -1,0 +1,225 @@
+"""Sample a form whose total length fits a target duration.
+
+Forms are drawn from the model and the first one within 5% of the target that
+the model's own scorer would not flag as unusual for the genre is kept: a draw
+from P(form | duration in the window, typical form), the tail cut the way
+top-p sampling cuts it for text. If no typical draw fits, the first fitting
+one is kept. If plain
+draws keep missing (very short or very long targets), draws that may not end
+before the window are tried; if those miss too, the closest draw keeps its
+labels and repeats and its bar counts are refit by dynamic programming (one
+length per label, the most probable combination inside the window).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from structure_models.form import SampledSection
+from structure_models.genres import check_genre
+from structure_models.model import FormModel
+from structure_models.probabilities import (
+    bars_probabilities,
+    label_probabilities,
+    length_probabilities,
+    new_material_probability,
+)
+from structure_models.scoring import REFERENCE_LEVELS, UNUSUAL_LEVEL, surprisals
+from structure_models.tables import padded_history, previous_same_label_bars
+
+# allowed relative deviation of the form's total duration from the target
+DURATION_TOLERANCE = 0.05
+# plain draws tried before draws that may not end early
+PLAIN_DRAWS = 300
+# draws that may not end before the window, tried before refitting bars
+GUIDED_DRAWS = 200
+# forms never grow beyond this many sections (or 1 per 2 bars of a long target)
+MIN_SECTION_CAP = 40
+
+
+def rng_for(*, seed: int, genre: str) -> np.random.Generator:
+    """Generator seeded from SHA-256 of the seed and genre."""
+    digest = hashlib.sha256(f"structure_models/sample:{genre}:{int(seed)}".encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:16], "big"))
+
+
+def bar_window(*, duration_s: float, bpm: float, beats_per_bar: int) -> tuple[int, int]:
+    """Smallest and largest whole-bar totals within the tolerance of duration_s."""
+    if duration_s <= 0 or bpm <= 0 or beats_per_bar <= 0:
+        raise ValueError(
+            f"duration_s, bpm and beats_per_bar must be positive, got {duration_s}, {bpm}, {beats_per_bar}"
+        )
+    target = duration_s * bpm / (60.0 * beats_per_bar)
+    low = math.ceil(target * (1 - DURATION_TOLERANCE) - 1e-9)
+    high = math.floor(target * (1 + DURATION_TOLERANCE) + 1e-9)
+    if low > high or high < 1:
+        raise ValueError(
+            f"{duration_s:g} s at {bpm:g} bpm is {target:.2f} bars of {beats_per_bar} beats; "
+            f"no whole number of bars lies within {DURATION_TOLERANCE:.0%} of it: choose a longer duration"
+        )
+    return max(low, 1), high
+
+
+def draw(rng: np.random.Generator, probs: np.ndarray) -> int:
+    """Index drawn with probability proportional to probs."""
+    cumulative = np.cumsum(probs)
+    return int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+
+
+def draw_form(
+    model: FormModel,
+    *,
+    genre: str,
+    rng: np.random.Generator,
+    fixed_bars: Mapping[str, int],
+    max_sections: int,
+    min_total_bars: int,
+) -> list[SampledSection]:
+    """One form from the model; it may not end before min_total_bars bars."""
+    labels: list[str] = []
+    bars: list[int] = []
+    repeats: list[int | None] = []
+    # label -> [first index, occurrences] per distinct material
+    materials: dict[str, list[list[int]]] = {}
+    while len(labels) < max_sections:
+        probs = label_probabilities(model, history=padded_history(labels, order=model.order), genre=genre)
+        if sum(bars) < min_total_bars:
+            probs = np.append(probs[:-1], 0.0)
+        choice = draw(rng, probs)
+        if choice == len(model.labels):
+            break
+        label = model.labels[choice]
+        own = materials.setdefault(label, [])
+        p_new = new_material_probability(model, label=label, n_materials=len(own), genre=genre)
+        if rng.random() < p_new:
+            repeats.append(None)
+            own.append([len(labels), 1])
+        else:
+            picked = own[draw(rng, np.array([count for _, count in own], dtype=float))]
+            repeats.append(picked[0])
+            picked[1] += 1
+        labels.append(label)
+        if label in fixed_bars:
+            bars.append(int(fixed_bars[label]))
+        else:
+            previous = previous_same_label_bars(labels, bars, index=len(labels) - 1)
+            lengths = bars_probabilities(model, label=label, previous_bars=previous, genre=genre)
+            bars.append(draw(rng, lengths) + 1)
+    return [SampledSection(label=l, bars=b, repeat_of=r) for l, b, r in zip(labels, bars, repeats)]
+
+
+def total_bars(form: list[SampledSection]) -> int:
+    """Sum of the sections' bars."""
+    return sum(section.bars for section in form)
+
+
+def refit_bars(
+    model: FormModel,
+    form: list[SampledSection],
+    *,
+    genre: str,
+    low: int,
+    high: int,
+    fixed_bars: Mapping[str, int],
+) -> list[SampledSection] | None:
+    """Same labels and repeats, one length per label, the most probable total in [low, high].
+
+    Dynamic programming over labels: each label's length counts once per
+    occurrence in the total and in the log-probability. None if no fit exists.
+    """
+    order = list(dict.fromkeys(section.label for section in form))
+    occurrences = {label: sum(s.label == label for s in form) for label in order}
+    best = np.full(high + 1, -np.inf)
+    best[0] = 0.0
+    choices: list[np.ndarray] = []
+    for label in order:
+        log_p = np.log(np.maximum(length_probabilities(model, label=label, genre=genre), 1e-300))
+        options = [fixed_bars[label]] if label in fixed_bars else range(1, model.max_bars + 1)
+        step = np.full(high + 1, -np.inf)
+        picked = np.zeros(high + 1, dtype=int)
+        for bars in options:
+            width = bars * occurrences[label]
+            if width > high:
+                continue
+            candidate = np.full(high + 1, -np.inf)
+            candidate[width:] = best[: high + 1 - width] + occurrences[label] * log_p[bars - 1]
+            better = candidate > step
+            step[better] = candidate[better]
+            picked[better] = bars
+        best = step
+        choices.append(picked)
+    if not np.isfinite(best[low:]).any():
+        return None
+    total = low + int(np.argmax(best[low:]))
+    lengths: dict[str, int] = {}
+    for label, picked in zip(reversed(order), reversed(choices)):
+        lengths[label] = int(picked[total])
+        total -= lengths[label] * occurrences[label]
+    return [SampledSection(label=s.label, bars=lengths[s.label], repeat_of=s.repeat_of) for s in form]
+
+
+def typical_limit(model: FormModel, *, genre: str) -> float:
+    """Bits per section (labels + bars) above which the scorer flags a form."""
+    reference = model.reference.get(genre)
+    if not reference:
+        return math.inf
+    return float(np.interp(UNUSUAL_LEVEL, REFERENCE_LEVELS, reference["labels_bars"]))
+
+
+def bits_per_section(model: FormModel, form: list[SampledSection], *, genre: str) -> float:
+    """Labels + bars + end surprisal of a sampled form, per section."""
+    labels = [s.label for s in form]
+    label_bits, bars_bits, end_bits = surprisals(model, labels, [s.bars for s in form], genre=genre)
+    return (sum(label_bits) + sum(bars_bits) + end_bits) / len(form)
+
+
+def sample_form(
+    model: FormModel,
+    *,
+    genre: str,
+    duration_s: float,
+    bpm: float,
+    beats_per_bar: int,
+    seed: int,
+    fixed_bars: Mapping[str, int],
+) -> list[SampledSection]:
+    """A form within 5% of duration_s, deterministic in (seed, genre) and the target."""
+    check_genre(genre)
+    bad = {label: bars for label, bars in fixed_bars.items() if int(bars) != bars or bars < 1}
+    if bad:
+        raise ValueError(f"fixed bar counts must be positive integers, got {bad}")
+    low, high = bar_window(duration_s=duration_s, bpm=bpm, beats_per_bar=beats_per_bar)
+    rng = rng_for(seed=seed, genre=genre)
+    max_sections = max(MIN_SECTION_CAP, math.ceil(high / 2))
+    limit = typical_limit(model, genre=genre)
+    fitting: list[SampledSection] | None = None
+    misses: list[tuple[float, int, list[SampledSection]]] = []
+    for attempt in range(PLAIN_DRAWS + GUIDED_DRAWS):
+        form = draw_form(
+            model,
+            genre=genre,
+            rng=rng,
+            fixed_bars=fixed_bars,
+            max_sections=max_sections,
+            min_total_bars=0 if attempt < PLAIN_DRAWS else low,
+        )
+        if form and low <= total_bars(form) <= high:
+            if bits_per_section(model, form, genre=genre) <= limit:
+                return form
+            fitting = fitting or form
+        elif form:
+            misses.append((abs(math.log(total_bars(form) / ((low + high) / 2))), attempt, form))
+    if fitting:
+        return fitting
+    for _, _, form in sorted(misses, key=lambda miss: miss[:2]):
+        refit = refit_bars(model, form, genre=genre, low=low, high=high, fixed_bars=fixed_bars)
+        if refit is not None:
+            return refit
+    raise ValueError(
+        f"cannot fit a {genre} form into {low}-{high} bars"
+        + (f" with fixed bars {dict(fixed_bars)}" if fixed_bars else "")
+    )
