@@ -13,6 +13,7 @@ beat unit, so 6/8 at 120 bpm is 120 eighth notes per minute.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -23,17 +24,21 @@ import pretty_midi
 
 from composer.drum_synth import (
     CLAP, CLAVES, CLOSED_HAT, CRASH, KICK, MAX_VOICE_S, OPEN_HAT, PEDAL_HAT, RIDE, SHAKER, SIDE_STICK,
-    SNARE, TOM_FLOOR, TOM_HIGH, TOM_LOW, TOM_MID, render_drums, render_hits,
+    SNARE, TOM_FLOOR, TOM_HIGH, TOM_LOW, TOM_MID, mix_hits, render_drums, render_hits,
 )
 from composer.timing import BarGrid
 
 __all__ = [
     "Hit", "Meter", "bar_hits", "drum_pattern", "groove_audio", "meter", "render_drums", "role_family",
-    "style_family",
+    "section_gain", "style_family",
 ]
 
 STYLE_FAMILIES = ("pop", "rock", "edm", "hiphop", "jazz", "blues", "ambient", "funk", "reggae", "latin")
 ROLE_FAMILIES = ("intro", "verse", "prechorus", "chorus", "bridge", "breakdown", "outro", "solo", "instrumental")
+#: a section's plain groove is scaled to this RMS ...
+TARGET_RMS_DBFS = -20.0
+#: ... or to this peak, whichever is quieter (sparse grooves hit the peak first)
+TARGET_PEAK = 0.8
 
 # first matching keyword wins, so specific words come before generic ones
 _STYLE_KEYWORDS = (
@@ -161,7 +166,10 @@ def bar_hits(*, style: str, role: str, beats_per_bar: int, beat_unit: int, bar_i
         hits = _with_fill(m, feel, hits, soft=family in ("jazz", "reggae", "latin"))
     if feel.crash:
         hits = [h for h in hits if not (h.beat == 0 and h.pitch in (CLOSED_HAT, OPEN_HAT, RIDE))]
-        hits += [Hit(0.0, CRASH, 100 if family != "ambient" else 60), Hit(0.0, KICK, 110)]
+        if family in ("jazz", "ambient"):  # a gentle cymbal, no kick accent
+            hits.append(Hit(0.0, CRASH, 75 if family == "jazz" else 45))
+        else:
+            hits += [Hit(0.0, CRASH, 100), Hit(0.0, KICK, 110)]
     merged: dict[tuple[float, int], int] = {}
     for h in hits:  # one hit per drum and position, the loudest wins
         key = (round(h.beat, 6), h.pitch)
@@ -199,8 +207,9 @@ def groove_audio(*, style: str, role: str, bpm: float, beats_per_bar: int, beat_
     of a longer groove equals the groove of that window. Nothing plays before
     bar 0. The section (crash on its first bar, fill or roll on its last) is
     ``[section_start_bar, section_start_bar + section_bars)``, by default the
-    clip's own bars. Level: fixed gain with a soft limiter (peak <= 0.95, a full
-    pop chorus peaks near 0.7, RMS about -20 dBFS), never normalised per clip.
+    clip's own bars. Level: ``section_gain`` (the section's plain groove at RMS
+    -20 dBFS or peak 0.8, whichever is quieter), then a pointwise soft limiter
+    (peak <= 0.95); never normalised per clip, which would break the slicing.
     """
     if num_samples <= 0 or pre_roll_samples < 0 or bars < 1:
         raise ValueError(f"need num_samples > 0, pre_roll_samples >= 0, bars >= 1; got {num_samples}, "
@@ -222,9 +231,35 @@ def groove_audio(*, style: str, role: str, bpm: float, beats_per_bar: int, beat_
             onsets.append(bar_start + grid.beats_to_samples(hit.beat) - window_start)
             pitches.append(hit.pitch)
             velocities.append(hit.velocity)
+    gain = section_gain(style=style, role=role, bpm=bpm, beats_per_bar=beats_per_bar, beat_unit=beat_unit,
+                        sample_rate_hz=sample_rate_hz, section_bars=section_length)
     return render_hits(onsets_samples=np.array(onsets, dtype=np.int64), pitches=np.array(pitches, dtype=np.int64),
                        velocities=np.array(velocities, dtype=np.int64), sample_rate_hz=sample_rate_hz,
-                       num_samples=num_samples)
+                       num_samples=num_samples, gain=gain)
+
+
+@functools.lru_cache(maxsize=256)
+def section_gain(*, style: str, role: str, bpm: float, beats_per_bar: int, beat_unit: int, sample_rate_hz: int,
+                 section_bars: int) -> float:
+    """Gain that brings two bars of the section's plain groove to ``TARGET_RMS_DBFS`` or ``TARGET_PEAK``.
+
+    It depends on the section only, never on a clip's window, so every clip of a
+    section gets the same gain and overlapping clips still agree sample for sample.
+    """
+    grid = BarGrid(bpm=bpm, beats_per_bar=beats_per_bar, beat_unit=beat_unit, sample_rate_hz=sample_rate_hz)
+    onsets, pitches, velocities = [], [], []
+    for bar in (0, 1):  # bars just before the section: no crash, fill or roll
+        for hit in bar_hits(style=style, role=role, beats_per_bar=beats_per_bar, beat_unit=beat_unit,
+                            bar_in_section=bar - 2, section_bars=section_bars):
+            onsets.append(grid.bar_start_sample(bar) + grid.beats_to_samples(hit.beat))
+            pitches.append(hit.pitch)
+            velocities.append(hit.velocity)
+    mix = mix_hits(onsets_samples=np.array(onsets), pitches=np.array(pitches), velocities=np.array(velocities),
+                   sample_rate_hz=sample_rate_hz, num_samples=grid.bar_start_sample(2))
+    rms, peak = float(np.sqrt(np.mean(mix ** 2))), float(np.max(np.abs(mix)))
+    if peak == 0.0:
+        return 1.0
+    return min(10.0 ** (TARGET_RMS_DBFS / 20.0) / rms, TARGET_PEAK / peak)
 
 
 # --- meter helpers ---------------------------------------------------------------------------
@@ -324,7 +359,7 @@ def _with_fill(m: Meter, feel: _Feel, hits: list[Hit], *, soft: bool) -> list[Hi
     fill_start = _at(m, m.group_starts[-1] if len(m.groups) > 1 else len(m.pulse_beats) - 1)
     steps = [(beat, p, j) for beat, p, j in _grid(m, density=1 if soft else 2) if beat >= fill_start]
     toms = (SNARE, TOM_HIGH, TOM_MID, TOM_LOW, TOM_FLOOR)
-    fill = [Hit(beat, toms[min(k * len(toms) // len(steps), len(toms) - 1)], 85 if soft else 100 + 4 * (j == 0))
+    fill = [Hit(beat, toms[min(k * len(toms) // len(steps), len(toms) - 1)], 62 if soft else 100 + 4 * (j == 0))
             for k, (beat, _, j) in enumerate(steps)]
     kept = [h for h in hits if h.beat < fill_start or h.pitch == KICK]
     return kept + fill

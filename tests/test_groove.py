@@ -233,3 +233,14 @@ def test_a_five_second_clip_renders_in_milliseconds():
     start = time.perf_counter()
     groove_audio(**kwargs)
     assert time.perf_counter() - start < 0.05
+
+
+@pytest.mark.parametrize("style, role", [("pop", "verse"), ("edm", "chorus"), ("jazz", "verse"),
+                                         ("ambient", "breakdown"), ("reggae", "intro")])
+def test_plain_groove_is_levelled_to_rms_or_peak(style, role):
+    # a stretch of the section's plain groove (no crash, fill or roll): RMS -20 dBFS or peak 0.8, the quieter
+    y = _groove(style=style, role=role, bpm=101.0, start_bar=10, bars=4, section=(0, 100))
+    rms_db = 20 * np.log10(np.sqrt(np.mean(y.astype(np.float64) ** 2)))
+    peak = float(np.max(np.abs(y)))
+    assert rms_db <= -19.0 and peak <= 0.81
+    assert abs(rms_db + 20.0) < 1.0 or abs(peak - 0.8) < 0.01
