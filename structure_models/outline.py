@@ -58,6 +58,8 @@ def palette_sections(
         fields = {
             "bars": section.bars,
             "prompt": section_prompt(genre=genre, label=section.label, material=ordinals[index]),
+            # the drum groove follows the function, whatever the name ('chorus_16bars')
+            "role": section.label,
             "gain_db": LABEL_GAIN_DB.get(section.label, LABEL_GAIN_DB["other"]),
             **transition_fields(label=section.label, next_label=next_label, bars=section.bars),
         }
@@ -157,6 +159,7 @@ def sample_outline(
         "time_signature": time_signature.strip(),
         "seed": int(seed),
         "style": PALETTES[genre].style,
+        "groove_style": PALETTES[genre].groove_style,
         "sections": sections,
         "form": form,
     }

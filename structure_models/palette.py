@@ -32,6 +32,8 @@ class GenrePalette:
     lead: str
     # riff or motif for instrumental breaks
     riff: str
+    # composer's drum-groove family for `groove: auto` (composer.groove.STYLE_FAMILIES)
+    groove_style: str
 
 
 PALETTES: MappingProxyType[str, GenrePalette] = MappingProxyType(
@@ -45,6 +47,7 @@ PALETTES: MappingProxyType[str, GenrePalette] = MappingProxyType(
             contrast="new chords, half-time drums and strings",
             lead="electric guitar",
             riff="catchy instrumental riff",
+            groove_style="pop",
         ),
         "pop": GenrePalette(
             style="bright synth pop, polished production",
@@ -55,6 +58,7 @@ PALETTES: MappingProxyType[str, GenrePalette] = MappingProxyType(
             contrast="stripped-back piano, airy vocals and half-time beat",
             lead="bright synth lead",
             riff="plucky synth hook",
+            groove_style="pop",
         ),
         "hip-hop": GenrePalette(
             style="hip hop beat, crisp mix",
@@ -65,6 +69,7 @@ PALETTES: MappingProxyType[str, GenrePalette] = MappingProxyType(
             contrast="filtered beat, soulful sample and sparse drums",
             lead="soulful sampled horn",
             riff="looped sample hook",
+            groove_style="hiphop",
         ),
         "electronic": GenrePalette(
             style="electronic dance music, club mix",
@@ -75,6 +80,7 @@ PALETTES: MappingProxyType[str, GenrePalette] = MappingProxyType(
             contrast="ambient breakdown with plucks and no kick",
             lead="acid synth lead",
             riff="synth arpeggio",
+            groove_style="edm",
         ),
         "rock": GenrePalette(
             style="rock band, live drums, guitars",
@@ -85,6 +91,7 @@ PALETTES: MappingProxyType[str, GenrePalette] = MappingProxyType(
             contrast="quiet clean guitars and brooding bass",
             lead="overdriven lead guitar",
             riff="heavy guitar riff",
+            groove_style="rock",
         ),
         "metal": GenrePalette(
             style="heavy metal, high-gain guitars",
@@ -95,6 +102,7 @@ PALETTES: MappingProxyType[str, GenrePalette] = MappingProxyType(
             contrast="slow doom riff and atmospheric clean section",
             lead="shredding guitar",
             riff="chugging metal riff",
+            groove_style="rock",
         ),
         "country": GenrePalette(
             style="country, acoustic and pedal steel",
@@ -105,6 +113,7 @@ PALETTES: MappingProxyType[str, GenrePalette] = MappingProxyType(
             contrast="banjo and fiddle over sparse drums",
             lead="telecaster twang",
             riff="fiddle melody",
+            groove_style="rock",
         ),
         "rnb": GenrePalette(
             style="smooth r&b, warm groove",
@@ -115,6 +124,7 @@ PALETTES: MappingProxyType[str, GenrePalette] = MappingProxyType(
             contrast="sparse rhodes and falsetto vocal",
             lead="saxophone",
             riff="funky guitar lick",
+            groove_style="funk",
         ),
         "latin": GenrePalette(
             style="reggaeton, latin pop",
@@ -125,6 +135,7 @@ PALETTES: MappingProxyType[str, GenrePalette] = MappingProxyType(
             contrast="acoustic guitar break with congas",
             lead="trumpet",
             riff="marimba hook",
+            groove_style="latin",
         ),
         "sixties": GenrePalette(
             style="1960s pop, vintage recording",
@@ -135,6 +146,7 @@ PALETTES: MappingProxyType[str, GenrePalette] = MappingProxyType(
             contrast="string section and minor-key organ",
             lead="twangy surf guitar",
             riff="organ riff",
+            groove_style="pop",
         ),
         "seventies": GenrePalette(
             style="1970s soft rock and soul, analog warmth",
@@ -145,6 +157,7 @@ PALETTES: MappingProxyType[str, GenrePalette] = MappingProxyType(
             contrast="acoustic guitar and flute interlude",
             lead="wah-wah guitar",
             riff="horn section riff",
+            groove_style="funk",
         ),
         "eighties": GenrePalette(
             style="1980s pop, gated reverb drums",
@@ -155,6 +168,7 @@ PALETTES: MappingProxyType[str, GenrePalette] = MappingProxyType(
             contrast="moody keyboard and saxophone",
             lead="saxophone solo",
             riff="synth brass riff",
+            groove_style="pop",
         ),
     }
 )
