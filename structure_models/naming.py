@@ -28,7 +28,7 @@ ALIASES = {
     "refrain": "chorus",
     "hook": "chorus",
     "bridge": "bridge",
-    "middleeight": "bridge",
+    "middle": "bridge",
     "solo": "solo",
     "instrumental": "instrumental",
     "inst": "instrumental",

@@ -72,6 +72,17 @@ def palette_sections(
     return sections
 
 
+def plain_sections(sections: Mapping[str, object]) -> dict[str, dict]:
+    """User sections as plain dicts; pydantic models keep only the fields the user set."""
+    plain = {}
+    for name, spec in sections.items():
+        if hasattr(spec, "model_dump"):
+            plain[name] = spec.model_dump(mode="json", exclude_unset=True)
+        else:
+            plain[name] = dict(spec or {})
+    return plain
+
+
 def user_fixed_bars(model: FormModel, sections: Mapping[str, Mapping]) -> dict[str, int]:
     """Bars the user pinned on sections named exactly like a label ('chorus': {bars: 8})."""
     fixed = {}
@@ -91,7 +102,7 @@ def expand_learned_form(
     bpm: float,
     beats_per_bar: int,
     seed: int,
-    sections: Mapping[str, Mapping],
+    sections: Mapping[str, object],
     model: FormModel | None = None,
 ) -> tuple[list[str], dict[str, dict]]:
     """(form, sections) for `form: learned`, deterministic in its arguments.
@@ -100,11 +111,13 @@ def expand_learned_form(
     `bars` pins that label's length during sampling, so the duration still fits.
     Sections the form needs and the user did not define come from the genre's
     palette; user sections the sampled form does not use are returned unchanged.
+    `sections` maps names to dicts or to pydantic section models.
     """
     from structure_models import shipped_model
 
     check_genre(genre)
     model = model or shipped_model()
+    sections = plain_sections(sections)
     form = model.sample_form(
         genre=genre,
         duration_s=duration_s,
@@ -117,10 +130,10 @@ def expand_learned_form(
     generated = palette_sections(form, names, genre=genre, seed=seed)
     merged: dict[str, dict] = {}
     for name, fields in generated.items():
-        user = dict(sections.get(name) or {})
-        merged[name] = {"bars": fields["bars"], "prompt": fields["prompt"], **user} if name in sections else fields
+        user = sections.get(name)
+        merged[name] = fields if user is None else {"bars": fields["bars"], "prompt": fields["prompt"], **user}
     for name, fields in sections.items():
-        merged.setdefault(name, dict(fields or {}))
+        merged.setdefault(name, fields)
     return names, merged
 
 

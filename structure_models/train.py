@@ -24,7 +24,7 @@ from structure_models.corpus import (
     load_songs,
     split_songs,
 )
-from structure_models.genres import GENRES, HARMONIX_SOURCE, genre_domain, source_domain
+from structure_models.genres import ALL_DOMAIN, GENRES, domain_chain, genre_domain, source_domain
 from structure_models.model import FormModel, write_model
 from structure_models.scoring import REFERENCE_LEVELS, surprisals
 from structure_models.tables import count_bars, count_copies, count_labels, count_new_material
@@ -144,9 +144,13 @@ def song_scores(model: FormModel, songs: Sequence[Song], *, genre: str | None) -
 def reference_quantiles(model: FormModel, held_out: Sequence[Song]) -> dict:
     """Per genre: quantiles of held-out songs' bits per section, for flagging unusual forms.
 
-    A genre with too few held-out songs borrows the quantiles of all held-out
-    songs of its source, each scored under its own genre.
+    A genre with too few held-out songs borrows the held-out songs of its
+    source, or else all held-out songs, each scored under its own genre.
     """
+    held_out = known_songs(model, held_out)
+    if not held_out:
+        raise ValueError("the validation split has no songs the model can score")
+
     def summary(songs: Sequence[Song], genre: str | None, pooled_from: str) -> dict:
         labels_only, with_bars = song_scores(model, songs, genre=genre)
         return {
@@ -156,17 +160,19 @@ def reference_quantiles(model: FormModel, held_out: Sequence[Song]) -> dict:
             "songs_from": pooled_from,
         }
 
-    reference = {"any": summary(held_out, "any", "all")}
+    reference = {"any": summary(held_out, "any", ALL_DOMAIN)}
     for genre in GENRES:
         if genre == "any":
             continue
         own = [song for song in held_out if song.genre == genre]
+        source = domain_chain(genre)[1]
+        pooled = [song for song in held_out if source_domain(song.source) == source]
         if len(own) >= MIN_REFERENCE_SONGS:
             reference[genre] = summary(own, genre, genre_domain(genre))
-            continue
-        source = HARMONIX_SOURCE if GENRES[genre][0][:9] != "billboard" else "mcgill_billboard"
-        pooled = [song for song in held_out if song.source == source]
-        reference[genre] = summary(pooled, None, source_domain(source))
+        elif len(pooled) >= MIN_REFERENCE_SONGS:
+            reference[genre] = summary(pooled, None, source)
+        else:
+            reference[genre] = summary(held_out, None, ALL_DOMAIN)
     return reference
 
 

@@ -1,0 +1,318 @@
+"""Learned song forms: corpus handling, training, sampling, scoring, outlines, CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import typer
+import yaml
+from typer.testing import CliRunner
+
+from composer.cli_structure import structure_app
+from composer.outline import outline_from_dict
+from composer.outline_model import SectionSpec
+from structure_models import (
+    GENRES,
+    SampledSection,
+    expand_learned_form,
+    label_of_name,
+    load_model,
+    outline_duration_s,
+    sample_outline,
+    section_names,
+    shipped_model,
+)
+from structure_models.corpus import song_from_record, split_of
+from structure_models.evaluate import evaluate
+from structure_models.model import write_model
+from structure_models.train import train
+
+POP_FORM = ["intro", "verse", "chorus", "verse", "chorus", "bridge", "chorus", "outro"]
+
+
+def seconds(form: list[SampledSection], *, bpm: float, beats_per_bar: int) -> float:
+    return sum(s.bars for s in form) * beats_per_bar * 60.0 / bpm
+
+
+def section(label: str, raw: str, bars: int | None, start_s: float) -> dict:
+    return {"label": label, "raw_label": raw, "start_s": start_s, "end_s": start_s + 2.0 * (bars or 4),
+            "bars": bars, "beats": None if bars is None else 4 * bars}
+
+
+def synthetic_record(index: int, rng: np.random.Generator) -> dict:
+    """A fake corpus line: pop and hip-hop Harmonix songs, 1960s-80s Billboard songs."""
+    kind = index % 3
+    if kind == 0:
+        labels = ["intro", "verse", "prechorus", "chorus", "verse", "prechorus", "chorus", "bridge", "chorus", "outro"]
+        bars = [4, 8, 4, 8, 8, 4, 8, 8, 16, 4]
+        raws = list(labels)
+        if rng.random() < 0.5:
+            labels, bars, raws = labels[:2] + labels[3:], bars[:2] + bars[3:], raws[:2] + raws[3:]
+        meta = {"id": f"harmonix:{index:04d}_synthpop", "source": "harmonix", "genre": "Pop", "year": None}
+    elif kind == 1:
+        labels = ["intro", "chorus", "verse", "chorus", "verse", "chorus", "outro"]
+        bars = [4, 8, 16, 8, 16, 8, int(rng.choice([4, 8]))]
+        raws = ["intro", "chorus", "verse", "chorus", "verse2", "chorus", "outro"]
+        meta = {"id": f"harmonix:{index:04d}_synthrap", "source": "harmonix", "genre": "Hip-Hop", "year": None}
+    else:
+        labels = ["intro", "verse", "verse", "bridge", "verse", "outro"]
+        bars = [4, 12, 12, 8, 12, int(rng.choice([4, 8]))]
+        raws = ["A, intro", "B, verse", "B, verse", "C, bridge", "B', verse", "A, outro"]
+        meta = {"id": f"billboard:{index:04d}", "source": "mcgill_billboard", "genre": None,
+                "year": int(rng.choice([1965, 1975, 1985]))}
+    start, sections = 0.0, []
+    for label, raw, bar_count in zip(labels, raws, bars):
+        sections.append(section(label, raw, bar_count, start))
+        start = sections[-1]["end_s"]
+    return {**meta, "title": "t", "artist": "a", "bpm": 120.0, "bpm_meta": 120.0 if meta["year"] is None else None,
+            "time_signature": "4/4", "duration_s": start, "sections": sections}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    rng = np.random.default_rng(3)
+    path = tmp_path_factory.mktemp("corpus") / "structures.jsonl"
+    path.write_text("".join(json.dumps(synthetic_record(i, rng)) + "\n" for i in range(150)))
+    return path
+
+
+@pytest.fixture(scope="module")
+def small_model(corpus):
+    return train(corpus)
+
+
+@pytest.fixture(scope="module")
+def model():
+    return shipped_model()
+
+
+# --- corpus --------------------------------------------------------------------------------
+
+def test_split_is_a_stable_hash_of_the_id():
+    ids = [f"harmonix:{i:04d}_song" for i in range(3000)]
+    splits = [split_of(song_id) for song_id in ids]
+    assert splits == [split_of(song_id) for song_id in ids]
+    shares = {name: splits.count(name) / len(ids) for name in ("train", "validation", "test")}
+    assert shares["train"] == pytest.approx(0.70, abs=0.03)
+    assert shares["test"] == pytest.approx(0.15, abs=0.03)
+
+
+def test_double_time_4_4_bars_are_halved_but_x8_grids_are_not():
+    record = synthetic_record(0, np.random.default_rng(0))
+    record.update(bpm=240.0, bpm_meta=120.0)
+    song = song_from_record(record)
+    assert song.bpm == 120.0
+    assert [b for b in song.bars] == [(s["bars"] + 1) // 2 for s in record["sections"]]
+    record.update(time_signature="6/8")
+    assert list(song_from_record(record).bars) == [s["bars"] for s in record["sections"]]
+
+
+def test_repeats_follow_billboard_letters_and_harmonix_numbering():
+    rng = np.random.default_rng(0)
+    billboard = song_from_record(synthetic_record(2, rng))
+    # A intro, B verse, B verse, C bridge, B' verse, A outro: the outro's letter names intro material
+    assert billboard.repeat_of == (None, None, 1, None, 1, None)
+    rap = song_from_record(synthetic_record(1, rng))
+    # 'verse2' is a second verse tune, not a repeat of 'verse'
+    assert rap.repeat_of == (None, None, None, 1, None, 1, None)
+
+
+# --- training and evaluation on a synthetic corpus ----------------------------------------
+
+def test_training_learns_genre_specific_forms(small_model):
+    rap = small_model.sample_form(genre="hip-hop", duration_s=150, bpm=120, beats_per_bar=4, seed=1)
+    sixties = small_model.sample_form(genre="sixties", duration_s=150, bpm=120, beats_per_bar=4, seed=1)
+    assert [s.label for s in rap][:3] == ["intro", "chorus", "verse"]
+    assert [s.label for s in sixties][:3] == ["intro", "verse", "verse"]
+    assert small_model.order >= 2
+
+
+def test_evaluation_beats_baselines_on_synthetic_corpus(corpus, small_model, tmp_path):
+    report = evaluate(data_path=corpus, model=small_model)
+    rows = report["log_likelihood_per_section"]
+    ours = rows[f"form model (order {small_model.order})"]
+    for baseline in ("unigram", "first-order Markov"):
+        assert ours["labels_bits"] < rows[baseline]["labels_bits"]
+        assert ours["labels_bars_bits"] < rows[baseline]["labels_bars_bits"]
+    assert report["comparison"]["sampled_within_tolerance"] == 1.0
+
+
+def test_written_model_round_trips(small_model, tmp_path):
+    path = tmp_path / "model.json"
+    write_model(small_model, path)
+    loaded = load_model(path)
+    form = dict(genre="pop", duration_s=120, bpm=100, beats_per_bar=4, seed=5)
+    assert loaded.sample_form(**form) == small_model.sample_form(**form)
+
+
+# --- the shipped model --------------------------------------------------------------------
+
+def test_shipped_model_loads_samples_and_carries_attribution(model):
+    data = Path(__import__("structure_models").__file__).parent / "data"
+    assert (data / "form_model.json").stat().st_size < 300_000
+    assert "Oriol Nieto" in (data / "ATTRIBUTION.md").read_text()
+    assert set(model.reference) == set(GENRES)
+    form = model.sample_form(genre="pop", duration_s=180, bpm=112, beats_per_bar=4, seed=7)
+    assert form and all(isinstance(s, SampledSection) and s.bars > 0 for s in form)
+
+
+def test_same_seed_same_form_other_seed_other_forms(model):
+    args = dict(genre="rock", duration_s=200, bpm=120, beats_per_bar=4)
+    assert model.sample_form(**args, seed=11) == model.sample_form(**args, seed=11)
+    forms = {tuple(model.sample_form(**args, seed=seed)) for seed in range(8)}
+    assert len(forms) > 4
+
+
+@pytest.mark.parametrize("genre", ["pop", "hip-hop", "sixties", "any"])
+@pytest.mark.parametrize(("duration_s", "bpm", "beats_per_bar"), [(180, 112, 4), (95, 70, 3), (240, 174, 4), (900, 128, 4), (25, 120, 4)])
+def test_total_duration_within_five_percent(model, genre, duration_s, bpm, beats_per_bar):
+    form = model.sample_form(genre=genre, duration_s=duration_s, bpm=bpm, beats_per_bar=beats_per_bar, seed=3)
+    assert abs(seconds(form, bpm=bpm, beats_per_bar=beats_per_bar) / duration_s - 1) <= 0.05 + 1e-9
+
+
+def test_duration_with_no_whole_bar_total_is_refused(model):
+    with pytest.raises(ValueError, match="no whole number of bars"):
+        model.sample_form(genre="pop", duration_s=30, bpm=60, beats_per_bar=4, seed=0)
+
+
+def test_bars_are_mostly_4_8_16(model):
+    bars = [s.bars for seed in range(25)
+            for s in model.sample_form(genre="pop", duration_s=180, bpm=112, beats_per_bar=4, seed=seed)]
+    assert np.mean([b in (4, 8, 16) for b in bars]) > 0.55
+
+
+def test_repeats_point_back_to_the_same_label(model):
+    for seed in range(10):
+        form = model.sample_form(genre="pop", duration_s=200, bpm=120, beats_per_bar=4, seed=seed)
+        for index, s in enumerate(form):
+            if s.repeat_of is not None:
+                assert s.repeat_of < index and form[s.repeat_of].label == s.label
+
+
+def test_weird_form_is_more_surprising_and_flagged(model):
+    usual = model.score_form(POP_FORM, None, genre="pop")
+    weird = model.score_form(["outro", "outro", "intro"], None, genre="pop")
+    assert weird.bits_per_section > usual.bits_per_section + 3
+    assert weird.unusual and not usual.unusual
+    assert "unusual for pop" in weird.explanation
+    assert len(weird.sections) == 3 and weird.sections[0].note
+
+
+def test_odd_section_length_costs_bits(model):
+    even = model.score_form(POP_FORM, [8, 16, 8, 16, 8, 8, 8, 8], genre="pop")
+    odd = model.score_form(POP_FORM, [8, 13, 8, 16, 8, 8, 8, 8], genre="pop")
+    assert odd.sections[1].bars_bits > even.sections[1].bars_bits + 2
+    assert "13 bars" in odd.sections[1].note
+
+
+def test_unknown_genre_lists_the_allowed_ones(model):
+    with pytest.raises(ValueError, match="allowed genres: any, pop, hip-hop"):
+        model.sample_form(genre="polka", duration_s=180, bpm=112, beats_per_bar=4, seed=0)
+    with pytest.raises(ValueError, match="allowed genres"):
+        sample_outline(genre="polka", duration_s=180, bpm=112, seed=0)
+
+
+# --- names and outlines -------------------------------------------------------------------
+
+def test_names_split_materials_and_length_variants():
+    form = [SampledSection("intro", 4, None), SampledSection("verse", 8, None), SampledSection("chorus", 8, None),
+            SampledSection("verse", 8, None), SampledSection("chorus", 16, 2), SampledSection("verse", 8, 1)]
+    assert section_names(form) == ["intro", "verse", "chorus", "verse_b", "chorus_16bars", "verse"]
+    assert [label_of_name(n) for n in ("verse_b", "chorus_16bars", "Pre-Chorus", "hook", "middle_8", "zzz")] == [
+        "verse", "chorus", "prechorus", "chorus", "bridge", "other"]
+
+
+@pytest.mark.parametrize("genre", sorted(GENRES))
+def test_sampled_outlines_validate_as_composer_outlines(genre):
+    outline = sample_outline(genre=genre, duration_s=180, bpm=112, seed=7, time_signature="4/4")
+    outline_from_dict(outline)
+    assert set(outline["form"]) == set(outline["sections"])
+    assert abs(outline_duration_s(outline) / 180 - 1) <= 0.05 + 1e-9
+
+
+def test_outline_sections_contrast_like_songs(model):
+    outline = sample_outline(genre="pop", duration_s=200, bpm=120, seed=2, model=model)
+    gains = {spec["role"]: spec["gain_db"] for spec in outline["sections"].values()}
+    for quiet in ("intro", "outro", "verse", "bridge"):
+        if quiet in gains and "chorus" in gains:
+            assert gains[quiet] < gains["chorus"]
+    prompts = {spec["prompt"] for spec in outline["sections"].values()}
+    assert len(prompts) >= len({spec["role"] for spec in outline["sections"].values()})
+    assert sample_outline(genre="pop", duration_s=200, bpm=120, seed=2, model=model) == outline
+
+
+def test_learned_form_keeps_user_sections_and_their_bars(model):
+    user = {"chorus": {"bars": 8, "prompt": "my own chorus", "gain_db": 1.0}, "unused": {"bars": 2, "prompt": "x"}}
+    form, sections = expand_learned_form(genre="pop", duration_s=180, bpm=112, beats_per_bar=4, seed=4,
+                                         sections=user, model=model)
+    assert "chorus" in form
+    assert sections["chorus"] == {"bars": 8, "prompt": "my own chorus", "gain_db": 1.0}
+    assert not [name for name in form if name.startswith("chorus_") and name.endswith("bars")]
+    assert sections["unused"] == user["unused"]
+    total_s = sum(sections[name]["bars"] for name in form) * 4 * 60 / 112
+    assert abs(total_s / 180 - 1) <= 0.05 + 1e-9
+
+
+def test_learned_form_accepts_validated_section_models(model):
+    spec = SectionSpec(bars=16, prompt="hand-written verse")
+    form, sections = expand_learned_form(genre="rock", duration_s=200, bpm=120, beats_per_bar=4, seed=1,
+                                         sections={"verse": spec}, model=model)
+    assert sections["verse"] == {"bars": 16, "prompt": "hand-written verse"}
+    assert all(sections[name]["bars"] == 16 for name in form if label_of_name(name) == "verse")
+
+
+# --- command line -------------------------------------------------------------------------
+
+@pytest.fixture()
+def cli():
+    app = typer.Typer()
+    app.add_typer(structure_app, name="structure")
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, ["structure", *args], env={"COLUMNS": "200"})
+
+
+def test_cli_sample_writes_outline_and_refuses_to_overwrite(cli, tmp_path):
+    song = tmp_path / "song.yaml"
+    args = ["sample", "--genre", "pop", "--duration", "3:00", "--bpm", "112", "--seed", "7", "-o", str(song)]
+    result = cli(*args)
+    assert result.exit_code == 0, result.output
+    outline = yaml.safe_load(song.read_text())
+    assert outline["bpm"] == 112 and outline["form"]
+    before = song.read_text()
+    again = cli(*args[:-2], "--seed", "8", "-o", str(song))
+    assert again.exit_code == 2 and "--force" in again.output
+    assert song.read_text() == before
+    assert cli(*args, "--force").exit_code == 0
+    assert song.read_text() == before  # same seed, same outline
+
+
+def test_cli_bad_input_exits_2_with_a_clear_message(cli, tmp_path):
+    bad_genre = cli("sample", "--genre", "polka", "--duration", "180", "--bpm", "100", "-o", str(tmp_path / "a.yaml"))
+    assert bad_genre.exit_code == 2
+    assert all(genre in bad_genre.output for genre in GENRES)
+    bad_duration = cli("sample", "--genre", "pop", "--duration", "3:xx", "--bpm", "100", "-o", str(tmp_path / "a.yaml"))
+    assert bad_duration.exit_code == 2 and "m:ss" in bad_duration.output
+    assert not (tmp_path / "a.yaml").exists()
+
+
+def test_cli_score_flags_unusual_forms(cli, tmp_path):
+    weird = tmp_path / "weird.yaml"
+    weird.write_text(yaml.safe_dump({"sections": {"outro": {"bars": 8}, "intro": {"bars": 4}},
+                                     "form": ["outro", "outro", "intro"]}))
+    result = cli("score", str(weird), "--genre", "pop")
+    assert result.exit_code == 0, result.output
+    assert "unusual for pop" in result.output
+    learned = tmp_path / "learned.yaml"
+    learned.write_text(yaml.safe_dump({"form": "learned", "structure": {"genre": "pop", "duration": "3:00"}}))
+    assert cli("score", str(learned)).exit_code == 2
+
+
+def test_cli_train_writes_a_loadable_model(cli, corpus, tmp_path):
+    out = tmp_path / "model.json"
+    result = cli("train", "--data", str(corpus), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert load_model(out).sample_form(genre="sixties", duration_s=120, bpm=120, beats_per_bar=4, seed=0)
+    assert cli("train", "--data", str(tmp_path / "missing.jsonl")).exit_code == 2
