@@ -152,6 +152,6 @@ def evaluate(
     if model is not None and not model.is_file():
         raise fail(f"--model {model}: no such file")
     report = evaluate_model(data_path=data, model=shipped_model() if model is None else load_model(model))
-    out.print(format_report(report), highlight=False)
+    out.print(format_report(report), highlight=False, soft_wrap=True)
     write_report(report, output)
     out.print(f"wrote {output}")

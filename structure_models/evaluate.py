@@ -173,7 +173,7 @@ def format_report(report: dict) -> str:
     comparison = report["comparison"]
     lines.append(
         f"sampled durations: {comparison['sampled_within_tolerance']:.0%} within "
-        f"{DURATION_TOLERANCE:.0%}, worst {comparison['sampled_duration_error_max']:.1%}"
+        f"{DURATION_TOLERANCE:.0%}, worst {comparison['sampled_duration_error_max']:.2%}"
     )
     return "\n".join(lines)
 
