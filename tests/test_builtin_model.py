@@ -1,0 +1,234 @@
+"""The built-in model: folder save/load, BuiltinBackend rendering, training and resume.
+
+Everything runs on a tiny random-weight model of the same classes built here,
+with a small codec, so the file takes seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+import torch
+
+from composer.backends.base import ClipRequest
+from composer.backends.builtin import BuiltinBackend, builtin_info
+from composer.builtin_model.config import (
+    BuiltinModelConfig,
+    TextConditioning,
+    UnetArchitecture,
+    VaeArchitecture,
+)
+from composer.builtin_model.model import build_unet, build_vae, load_builtin_model, save_builtin_model
+from composer.builtin_model.training import TrainSettings, export_model, load_run_config, train_unet, train_vae
+from composer.codec.params import SpectrogramParams
+from composer.errors import ComposerError, ModelFolderError
+
+TINY = BuiltinModelConfig(
+    model_id="tiny-test",
+    codec=SpectrogramParams(sample_rate_hz=8000, hop_ms=16.0, window_ms=64.0, n_fft_ms=64.0, n_mels=32,
+                            max_frequency_hz=4000.0, mel_inverse_iters=2, griffin_lim_iters=4),
+    vae=VaeArchitecture(block_out_channels=(8, 16), layers_per_block=1, latent_channels=4, norm_num_groups=4),
+    unet=UnetArchitecture(block_out_channels=(16, 32), layers_per_block=1, attention_heads=(1, 2), norm_num_groups=8),
+    text=TextConditioning(max_tokens=16),
+    train_frames=32,
+    default_steps=4,
+)
+RATE = TINY.codec.sample_rate_hz
+
+
+def tiny_folder(path: Path, *, seed: int = 0) -> Path:
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        vae = build_vae(TINY.vae)
+        unet = build_unet(TINY.unet, latent_channels=TINY.vae.latent_channels, text=TINY.text)
+    return save_builtin_model(path, config=TINY, vae=vae, unet=unet, latent_scale=0.5, makes_music=False,
+                              training={})
+
+
+def request(**overrides) -> ClipRequest:
+    fields = dict(prompt_a="funk groove with slap bass", prompt_b="ambient pad", alpha=0.0, seed_a=1, seed_b=2,
+                  num_samples=RATE // 2, denoising=1.0, guidance=3.0, steps=4)
+    fields.update(overrides)
+    return ClipRequest(**fields)
+
+
+def sine(num_samples: int, *, frequency_hz: float) -> np.ndarray:
+    return (0.5 * np.sin(2 * np.pi * frequency_hz * np.arange(num_samples) / RATE)).astype(np.float32)
+
+
+def clicks(num_samples: int, *, every_samples: int) -> np.ndarray:
+    audio = np.zeros(num_samples, dtype=np.float32)
+    audio[::every_samples] = 0.9
+    return audio
+
+
+@pytest.fixture(autouse=True, scope="module")
+def plain_cpu_kernels():
+    """oneDNN compiles kernels per new shape (about a second each); tiny models run faster without it."""
+    with torch.backends.mkldnn.flags(enabled=False):
+        yield
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    return tiny_folder(tmp_path_factory.mktemp("builtin") / "weights")
+
+
+@pytest.fixture(scope="module")
+def backend(folder) -> BuiltinBackend:
+    return BuiltinBackend(folder, device="cpu")
+
+
+@pytest.mark.parametrize("num_samples", [RATE // 2, 4001, 4096, RATE + 77])
+def test_render_gives_exact_lengths(backend, num_samples):
+    (audio,) = backend.render([request(num_samples=num_samples)])
+    assert audio.shape == (num_samples,)
+    assert audio.dtype == np.float32
+    assert np.all(np.isfinite(audio)) and np.abs(audio).max() > 0
+
+
+def test_render_is_deterministic_across_backend_instances(folder, backend):
+    first = backend.render([request(alpha=0.3)])[0]
+    again = BuiltinBackend(folder, device="cpu").render([request(alpha=0.3)])[0]
+    assert np.array_equal(first, again)
+
+
+def test_seed_changes_the_clip(backend):
+    assert not np.allclose(backend.render([request(seed_a=1)])[0], backend.render([request(seed_a=5)])[0])
+
+
+def test_alpha_endpoints_are_one_prompt_alone(backend):
+    mixed = backend.render([request(prompt_b="orchestral strings", seed_b=99, alpha=0.0)])[0]
+    pure = backend.render([request(prompt_b="funk groove with slap bass", seed_b=1, alpha=0.0)])[0]
+    halfway = backend.render([request(prompt_b="orchestral strings", seed_b=99, alpha=0.5)])[0]
+    assert np.array_equal(mixed, pure)
+    assert not np.allclose(halfway, pure)
+    end = backend.render([request(prompt_a="orchestral strings", seed_a=99, prompt_b="jazz", seed_b=7, alpha=1.0)])[0]
+    assert np.array_equal(end, backend.render([request(prompt_a="jazz", seed_a=7)])[0])
+
+
+def test_init_audio_steers_img2img(backend):
+    n = RATE // 2
+    with_sine = backend.render([request(init_audio=sine(n, frequency_hz=440.0), denoising=0.5)])[0]
+    with_clicks = backend.render([request(init_audio=clicks(n, every_samples=1000), denoising=0.5)])[0]
+    assert not np.allclose(with_sine, with_clicks)
+    # strength 1 ignores the init entirely
+    ignored = backend.render([request(init_audio=sine(n, frequency_hz=440.0), denoising=1.0)])[0]
+    assert np.array_equal(ignored, backend.render([request()])[0])
+
+
+def test_prompt_embeddings_are_cached(backend):
+    backend.render([request(prompt_a="bossa nova guitar")])
+    cached = backend._prompt_cache["bossa nova guitar"][0]
+    backend.render([request(prompt_a="bossa nova guitar", seed_a=3)])
+    assert backend._prompt_cache["bossa nova guitar"][0] is cached
+
+
+def test_describe_names_model_weights_codec_and_scheduler(folder, backend):
+    info = backend.describe()
+    assert info["model_id"] == "tiny-test"
+    assert len(info["weights_sha256"]) == 16
+    assert info["codec"] == TINY.codec.to_dict()
+    assert info["scheduler"]["_class_name"] == "DPMSolverMultistepScheduler"
+    assert info["default_steps"] == 4
+    json.dumps(info)
+    assert backend.sample_rate_hz == RATE and backend.makes_music is False
+    assert builtin_info(folder).sample_rate_hz == RATE
+
+
+def test_other_weights_give_another_hash(tmp_path, backend):
+    other = load_builtin_model(tiny_folder(tmp_path / "other", seed=1))
+    assert other.weights_sha256 != backend.model.weights_sha256
+
+
+def test_missing_weights_file_is_named(tmp_path, folder):
+    broken = Path(shutil.copytree(folder, tmp_path / "broken"))
+    (broken / "unet" / "diffusion_pytorch_model.safetensors").unlink()
+    with pytest.raises(ModelFolderError, match=r"unet/diffusion_pytorch_model\.safetensors"):
+        BuiltinBackend(broken, device="cpu")
+
+
+def test_missing_index_is_named(tmp_path, folder):
+    broken = Path(shutil.copytree(folder, tmp_path / "broken"))
+    (broken / "model_index.json").unlink()
+    with pytest.raises(ModelFolderError, match="model_index.json"):
+        load_builtin_model(broken)
+
+
+def test_config_that_does_not_match_weights_is_named(tmp_path, folder):
+    broken = Path(shutil.copytree(folder, tmp_path / "broken"))
+    config_path = broken / "vae" / "config.json"
+    config = json.loads(config_path.read_text())
+    config["latent_channels"] = 6
+    config_path.write_text(json.dumps(config))
+    with pytest.raises(ModelFolderError, match=r"vae/diffusion_pytorch_model\.safetensors.*shape"):
+        load_builtin_model(broken)
+
+
+def write_synthetic_corpus(root: Path) -> Path:
+    """Six half-second clips (sines and click tracks) in the corpus layout."""
+    rows = []
+    for number in range(6):
+        split = "validation" if number >= 4 else "train"
+        audio = sine(RATE, frequency_hz=220.0 * (number + 1)) if number % 2 else clicks(RATE, every_samples=2000 + number)
+        path = Path("clips") / split / f"clip{number}.wav"
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        soundfile.write(root / path, audio, RATE, subtype="PCM_16")
+        rows.append({"id": f"clip{number}", "arrangement_id": f"a{number}", "split": split, "path": str(path),
+                     "caption": f"test clip {number}, {100 + number} bpm", "sample_rate_hz": RATE,
+                     "num_samples": RATE})
+    (root / "metadata.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return root
+
+
+def log_steps(path: Path) -> list[int]:
+    return [json.loads(line)["step"] for line in path.read_text().splitlines()]
+
+
+def test_training_checkpoints_resumes_and_exports(tmp_path):
+    corpus = write_synthetic_corpus(tmp_path / "corpus")
+    run = tmp_path / "run"
+    config = load_run_config(run, default=TINY)
+    assert load_run_config(run) == TINY
+    settings = TrainSettings(steps=1, batch_size=2, checkpoint_every=1, eval_every=1)
+    quiet = lambda line: None  # noqa: E731
+
+    assert train_vae(corpus, run, config=config, settings=settings, log=quiet) == 1
+    assert (run / "vae" / "checkpoint.pt").is_file()
+    with pytest.raises(ComposerError, match="--resume"):
+        train_vae(corpus, run, config=config, settings=settings, log=quiet)
+    more = TrainSettings(steps=3, batch_size=2, checkpoint_every=1, eval_every=1)
+    assert train_vae(corpus, run, config=config, settings=more, resume=True, log=quiet) == 3
+    assert log_steps(run / "vae" / "log.jsonl") == [1, 2, 3]
+    assert torch.load(run / "vae" / "checkpoint.pt", weights_only=False)["step"] == 3
+
+    assert train_unet(corpus, run, config=config, settings=settings, log=quiet) == 1
+    assert train_unet(corpus, run, config=config, settings=more, resume=True, log=quiet) == 3
+    records = [json.loads(line) for line in (run / "unet" / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [1, 2, 3]
+    assert all(np.isfinite(r["loss"]) and np.isfinite(r["val_loss_ema"]) for r in records)
+
+    exported = export_model(run, tmp_path / "exported", log=quiet)
+    backend = BuiltinBackend(exported, device="cpu")
+    assert backend.makes_music is True
+    assert backend.render([request(num_samples=3000)])[0].shape == (3000,)
+
+
+def test_resumed_training_matches_uninterrupted_training(tmp_path):
+    corpus = write_synthetic_corpus(tmp_path / "corpus")
+    quiet = lambda line: None  # noqa: E731
+    straight, halves = tmp_path / "straight", tmp_path / "halves"
+    for run in (straight, halves):
+        load_run_config(run, default=TINY)
+    train_vae(corpus, straight, config=TINY, settings=TrainSettings(steps=2, batch_size=2, eval_every=0), log=quiet)
+    train_vae(corpus, halves, config=TINY, settings=TrainSettings(steps=1, batch_size=2, eval_every=0), log=quiet)
+    train_vae(corpus, halves, config=TINY, settings=TrainSettings(steps=2, batch_size=2, eval_every=0),
+              resume=True, log=quiet)
+    a = torch.load(straight / "vae" / "checkpoint.pt", weights_only=False)["modules"]["model"]
+    b = torch.load(halves / "vae" / "checkpoint.pt", weights_only=False)["modules"]["model"]
+    assert all(torch.allclose(a[key], b[key]) for key in a)
