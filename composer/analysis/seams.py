@@ -17,7 +17,7 @@ class SeamScore:
 
     # sample index of the joint on the song grid
     sample: int
-    # flux at the joint divided by the 95th percentile of flux in the neighbouring spans (<= 1: inaudible)
+    # flux at the joint / 95th percentile of flux at the beats of the neighbouring spans (<= 1: no seam)
     flux_ratio: float
     # largest absolute sample-to-sample step within +/- 5 ms of the joint
     max_step: float
@@ -35,16 +35,24 @@ def spectral_flux(audio: np.ndarray) -> np.ndarray:
 
 
 def seam_scores(audio: np.ndarray, joints: list[int], *, neighbourhood: list[tuple[int, int]],
-                sample_rate_hz: int) -> list[SeamScore]:
-    """Score every joint; ``neighbourhood[i]`` is the [start, end) span whose own flux is the reference."""
+                beat_samples: np.ndarray, sample_rate_hz: int) -> list[SeamScore]:
+    """Score every joint against the onsets at the beats of its neighbourhood.
+
+    Joints sit on bar lines, where the music itself usually has its strongest
+    onsets (kick, crash), so the reference is the flux at the other beats of the
+    sections around the joint (``neighbourhood[i]``, a [start, end) span), not at
+    arbitrary frames: a joint scores above 1 only if it is louder in spectral
+    change than 95 % of the beats around it.
+    """
     flux = spectral_flux(audio)
     guard = max(1, int(0.005 * sample_rate_hz))
     scores = []
     for joint, (lo, hi) in zip(joints, neighbourhood):
         frame = int(round(joint / HOP_SAMPLES))
         near = flux[max(frame - 1, 0):frame + 2]
-        reference_frames = np.r_[flux[lo // HOP_SAMPLES:max(frame - 2, lo // HOP_SAMPLES)],
-                                 flux[frame + 3:hi // HOP_SAMPLES]]
+        beats = beat_samples[(beat_samples >= lo) & (beat_samples < hi) & (np.abs(beat_samples - joint) > guard)]
+        reference_frames = np.array([flux[max(int(round(b / HOP_SAMPLES)) - 1, 0):int(round(b / HOP_SAMPLES)) + 2].max()
+                                     for b in beats if int(round(b / HOP_SAMPLES)) < flux.size])
         reference = float(np.percentile(reference_frames, 95)) if reference_frames.size else float(near.max())
         steps = np.abs(np.diff(audio[max(joint - guard, 0):joint + guard].astype(np.float64)))
         local = np.abs(np.diff(np.r_[audio[lo:max(joint - guard, lo)], audio[joint + guard:hi]].astype(np.float64)))
