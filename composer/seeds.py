@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 
-#: seeds fit in 63 bits so torch.Generator.manual_seed and numpy accept them
-SEED_BITS = 63
+#: 32-bit seeds: readable in tables and accepted by torch, numpy and riffusion's API alike
+SEED_BITS = 32
 
 
 def derive_seed(song_seed: int, *parts: object) -> int:
