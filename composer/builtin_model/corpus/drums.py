@@ -53,7 +53,8 @@ GROOVES: dict[str, Groove] = {g.name: g for g in [
     _groove("funk_syncopated", 4, {KICK: "X..x..x...X.....", SNARE: "....X..g.g.gX...", CLOSED_HAT: "xoxoxoxoxoxoxoxo"}, "snare"),
     _groove("jazz_swing", 4, {RIDE: "x...X.o.x...X.o.", PEDAL_HAT: "....x.......x...", KICK: "g...g...g...g...", SNARE: ".......g......g."}, "snare"),
     _groove("jazz_waltz", 3, {RIDE: "x...X.o.x.o.", PEDAL_HAT: "....x...x...", KICK: "g...........", SNARE: "......g....."}, "snare"),
-    _groove("bossa", 4, {RIM: "x..x..x...x..x..", KICK: "X......oX......o", CLOSED_HAT: "o.o.o.o.o.o.o.o.", CABASA: "gogogogogogogogo"}, "none"),
+    # the clave rim stays soft: louder, it makes the 3-3-2 pulse read as 4/3 the tempo
+    _groove("bossa", 4, {RIM: "o..o..o...o..o..", KICK: "X...o..oX...o..o", CLOSED_HAT: "x.o.x.o.x.o.x.o.", CABASA: "gogogogogogogogo"}, "none"),
     _groove("house_four", 4, {KICK: "X...X...X...X...", CLAP: "....x.......x...", OPEN_HAT: "..x...x...x...x.", CLOSED_HAT: "o.g.o.g.o.g.o.g."}, "snare"),
     _groove("house_shaker", 4, {KICK: "X...X...X...X...", CLAP: "....x.......x...", OPEN_HAT: "..x...x...x...x.", MARACAS: "ogoxogoxogoxogox"}, "none"),
     _groove("techno_drive", 4, {KICK: "X...X...X...X...", CLOSED_HAT: "xoxoxoxoxoxoxoxo", OPEN_HAT: "..x...x...x...x.", RIM: "......x.......x."}, "none"),
