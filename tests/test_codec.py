@@ -10,10 +10,19 @@ import torch
 from PIL import Image
 
 from composer.codec import SpectrogramCodec, SpectrogramParams, frames_for_samples, image_params, save_image
-from composer.codec.mel import mel_filterbank, stft
+from composer.codec.mel import hann_window, istft, mel_filterbank, stft
 from composer.errors import CodecError
 
 SMALL = SpectrogramParams(sample_rate_hz=22_050, n_mels=128)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """One intra-op thread: on a shared 2-core machine two threads spin-wait and run ~5x slower."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +42,19 @@ def sines_and_clicks(sample_rate_hz: int, *, duration_s: float = 1.0) -> np.ndar
     return audio.astype(np.float32)
 
 
+def torch_stft_magnitude(audio: np.ndarray, params: SpectrogramParams) -> torch.Tensor:
+    """Reference linear STFT magnitude (torch.stft, as Riffusion computed it)."""
+    return torch.stft(
+        torch.from_numpy(audio), n_fft=params.n_fft, hop_length=params.hop_length, win_length=params.win_length,
+        window=torch.hann_window(params.win_length, periodic=True), center=True, pad_mode="reflect",
+        return_complex=True,
+    ).abs()
+
+
 def spectral_convergence(reference: np.ndarray, estimate: np.ndarray, codec: SpectrogramCodec) -> float:
     """|| |S| - |S_hat| ||_F / || |S| ||_F at the codec's linear STFT."""
-    window = torch.hann_window(codec.params.win_length, periodic=True)
-    magnitude = stft(torch.from_numpy(reference), params=codec.params, window=window).abs()
-    estimated = stft(torch.from_numpy(estimate), params=codec.params, window=window).abs()
+    magnitude = torch_stft_magnitude(reference, codec.params)
+    estimated = torch_stft_magnitude(estimate, codec.params)
     return float((magnitude - estimated).norm() / magnitude.norm())
 
 
@@ -82,6 +99,16 @@ def test_filterbank_matches_librosa_htk_without_norm() -> None:
         fmin=SMALL.min_frequency_hz, fmax=SMALL.max_frequency_hz, htk=True, norm=None,
     )
     np.testing.assert_allclose(mel_filterbank(SMALL), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("params", [SMALL, SpectrogramParams(sample_rate_hz=22_050, window_ms=99.0)])
+def test_stft_matches_torch_and_inverts(params: SpectrogramParams) -> None:
+    audio = sines_and_clicks(params.sample_rate_hz)
+    window = hann_window(params)
+    spectrum = stft(torch.from_numpy(audio), params=params, window=window)
+    torch.testing.assert_close(spectrum.abs(), torch_stft_magnitude(audio, params), rtol=1e-4, atol=1e-3)
+    restored = istft(spectrum, params=params, window=window, length=audio.size)
+    np.testing.assert_allclose(restored.numpy(), audio, atol=1e-5)
 
 
 def test_unit_mapping_range_and_inverse(small_codec: SpectrogramCodec) -> None:
@@ -189,7 +216,8 @@ def test_batched_decoding_and_lengths(small_codec: SpectrogramCodec) -> None:
     hop = SMALL.hop_length
     batch = small_codec.mel_to_audio(torch.stack([mel, mel]), generator=torch.Generator().manual_seed(0))
     assert batch.shape == (2, (mel.shape[1] - 1) * hop)
-    longest = mel.shape[1] * hop - 1
+    longest = small_codec.max_samples_for_frames(mel.shape[1])
+    assert longest == mel.shape[1] * hop - 1
     assert small_codec.mel_to_audio(mel, generator=torch.Generator(), num_samples=longest).shape == (longest,)
     with pytest.raises(CodecError, match="at most"):
         small_codec.mel_to_audio(mel, generator=torch.Generator(), num_samples=longest + 1)

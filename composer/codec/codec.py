@@ -10,7 +10,7 @@ from PIL import Image
 
 from composer.codec import image as image_mapping
 from composer.codec.inversion import griffin_lim, mel_pseudo_inverse, mel_to_linear
-from composer.codec.mel import hann_window, mel_filterbank, stft
+from composer.codec.mel import hann_window, mel_filterbank, min_stft_samples, stft, window_offset
 from composer.codec.params import SpectrogramParams, frames_for_samples, samples_for_frames
 from composer.errors import CodecError
 
@@ -30,8 +30,13 @@ class SpectrogramCodec:
 
     @property
     def min_frames(self) -> int:
-        """Fewest columns Griffin-Lim can invert (reflect padding needs > n_fft / 2 samples)."""
-        return math.ceil((self.params.n_fft // 2 + 1) / self.params.hop_length) + 1
+        """Fewest columns Griffin-Lim can invert (its signal must outlast the reflect padding)."""
+        return math.ceil(min_stft_samples(self.params) / self.params.hop_length) + 1
+
+    def max_samples_for_frames(self, num_frames: int) -> int:
+        """Longest signal ``mel_to_audio`` can return from ``num_frames`` columns."""
+        tail = min(self.params.hop_length - 1, self.params.win_length - window_offset(self.params))
+        return self.samples_for_frames(num_frames) + tail
 
     def frames_for_samples(self, num_samples: int) -> int:
         """Columns of a centred STFT over ``num_samples`` samples: num_samples // hop + 1."""
@@ -47,8 +52,8 @@ class SpectrogramCodec:
         if audio.ndim != 1:
             raise CodecError(f"audio_to_mel expects mono audio of shape (samples,), got {audio.shape}")
         num_frames = self.frames_for_samples(audio.shape[0])
-        # reflect padding needs more than n_fft / 2 samples; pad short clips with silence
-        padded = np.zeros(max(audio.shape[0], self.params.n_fft // 2 + 1), dtype=np.float32)
+        # reflect padding needs a longer signal; pad very short clips with silence
+        padded = np.zeros(max(audio.shape[0], min_stft_samples(self.params)), dtype=np.float32)
         padded[: audio.shape[0]] = audio
         signal = torch.from_numpy(padded).to(self.device)
         magnitude = stft(signal, params=self.params, window=self._window).abs()[:, :num_frames]
@@ -77,10 +82,9 @@ class SpectrogramCodec:
     ) -> np.ndarray:
         """Mel [..., n_mels, T] -> float32 audio [..., num_samples] (default (T - 1) * hop).
 
-        ``num_samples`` may be anything up to T * hop - 1 (the longest signal
-        with T centred frames). Non-negative mel inverse
-        (``params.mel_inverse_iters``), then Griffin-Lim whose random initial
-        phase comes from ``generator``.
+        ``num_samples`` may reach ``max_samples_for_frames(T)`` (past the last
+        column's centre). Non-negative mel inverse (``params.mel_inverse_iters``),
+        then Griffin-Lim whose random initial phase comes from ``generator``.
         """
         num_frames = mel.shape[-1]
         if mel.shape[-2] != self.params.n_mels:
@@ -88,13 +92,10 @@ class SpectrogramCodec:
         if num_frames < self.min_frames:
             raise CodecError(f"mel has {num_frames} frames; Griffin-Lim needs at least {self.min_frames}")
         length = self.samples_for_frames(num_frames) if num_samples is None else num_samples
-        if self.frames_for_samples(length) > num_frames:
+        if length > self.max_samples_for_frames(num_frames):
             raise CodecError(
-                f"{num_frames} mel frames cover at most {num_frames * self.params.hop_length - 1} samples, "
-                f"not {length}"
+                f"{num_frames} mel frames give at most {self.max_samples_for_frames(num_frames)} samples, not {length}"
             )
-        # Griffin-Lim needs a signal whose STFT has exactly num_frames columns
-        signal_length = length if self.frames_for_samples(length) == num_frames else self.samples_for_frames(num_frames)
         linear = mel_to_linear(
             mel.to(self.device, torch.float32),
             filterbank=self._filterbank,
@@ -103,7 +104,5 @@ class SpectrogramCodec:
             lipschitz=self._lipschitz,
             iters=self.params.mel_inverse_iters,
         )
-        audio = griffin_lim(
-            linear, params=self.params, window=self._window, num_samples=signal_length, generator=generator
-        )
-        return audio[..., :length].cpu().numpy().astype(np.float32)
+        audio = griffin_lim(linear, params=self.params, window=self._window, num_samples=length, generator=generator)
+        return audio.cpu().numpy().astype(np.float32)

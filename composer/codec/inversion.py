@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from composer.codec.mel import istft, stft
+from composer.codec.mel import istft_frames, stft_frames
 from composer.codec.params import SpectrogramParams
 
 
@@ -59,23 +59,27 @@ def griffin_lim(
 ) -> torch.Tensor:
     """Fast Griffin-Lim (torchaudio's momentum form): [..., n_freqs, T] -> [..., num_samples].
 
-    The initial phase is uniform random from ``generator`` (drawn on the
-    generator's device, then moved), so a seed fixes the output on any device.
-    Bins above the highest non-zero one (above ``max_frequency_hz`` after a mel
-    inverse: over half of them) are skipped, which does not change the result.
+    Iterates on the (T - 1) * hop samples whose STFT has exactly T columns;
+    the last synthesis runs to ``num_samples``. The initial phase is uniform
+    random from ``generator`` (drawn on its device, then moved), so a seed fixes
+    the output on any device. Bins above the highest non-zero one (above
+    ``max_frequency_hz`` after a mel inverse: over half) are skipped, which
+    does not change the result.
     """
     bins = int(torch.nonzero(magnitude.reshape(-1, *magnitude.shape[-2:]).amax(dim=(0, 2)))[-1:].sum()) + 1
-    low = magnitude[..., :bins, :]
+    # frame-major [..., T, bins] keeps every FFT on contiguous rows
+    low = magnitude[..., :bins, :].transpose(-1, -2).contiguous()
     phase = torch.rand(low.shape, generator=generator, device=generator.device).to(magnitude.device)
     angles = torch.polar(torch.ones_like(phase), 2 * math.pi * phase)
-    spectrum = torch.zeros(magnitude.shape, dtype=angles.dtype, device=magnitude.device)
+    spectrum = torch.zeros(*low.shape[:-1], magnitude.shape[-2], dtype=angles.dtype, device=magnitude.device)
+    iterate_samples = (magnitude.shape[-1] - 1) * params.hop_length
     momentum = params.griffin_lim_momentum / (1 + params.griffin_lim_momentum)
     previous = torch.zeros_like(angles)
     for _ in range(params.griffin_lim_iters):
-        spectrum[..., :bins, :] = low * angles
-        audio = istft(spectrum, params=params, window=window, length=num_samples)
-        rebuilt = stft(audio, params=params, window=window)[..., :bins, :]
+        spectrum[..., :bins] = low * angles
+        audio = istft_frames(spectrum, params=params, window=window, length=iterate_samples)
+        rebuilt = stft_frames(audio, params=params, window=window)[..., :bins]
         angles = torch.sgn(torch.sub(rebuilt, previous, alpha=momentum))
         previous = rebuilt
-    spectrum[..., :bins, :] = low * angles
-    return istft(spectrum, params=params, window=window, length=num_samples)
+    spectrum[..., :bins] = low * angles
+    return istft_frames(spectrum, params=params, window=window, length=num_samples)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from composer.codec.params import SpectrogramParams
 
@@ -37,34 +38,69 @@ def mel_filterbank(params: SpectrogramParams) -> np.ndarray:
 
 
 def hann_window(params: SpectrogramParams, *, device: torch.device | str = "cpu") -> torch.Tensor:
-    """Periodic Hann window of ``win_length`` samples (torch.stft centres it in n_fft)."""
+    """Periodic Hann window of ``win_length`` samples."""
     return torch.hann_window(params.win_length, periodic=True, dtype=torch.float32, device=device)
 
 
+def window_offset(params: SpectrogramParams) -> int:
+    """Samples from a window's first sample to its frame centre, as torch.stft places it."""
+    return params.n_fft // 2 - (params.n_fft - params.win_length) // 2
+
+
+def min_stft_samples(params: SpectrogramParams) -> int:
+    """Shortest signal the centred STFT accepts (reflect padding must be shorter than it)."""
+    return max(window_offset(params), params.win_length - window_offset(params)) + 1
+
+
 def stft(audio: torch.Tensor, *, params: SpectrogramParams, window: torch.Tensor) -> torch.Tensor:
-    """Complex centred STFT, shape [..., n_freqs, frames]."""
-    return torch.stft(
-        audio,
-        n_fft=params.n_fft,
-        hop_length=params.hop_length,
-        win_length=params.win_length,
-        window=window,
-        center=True,
-        pad_mode="reflect",
-        onesided=True,
-        return_complex=True,
-    )
+    """Complex centred STFT [..., samples] -> [..., n_freqs, frames] (a view of ``stft_frames``)."""
+    return stft_frames(audio, params=params, window=window).transpose(-1, -2)
 
 
 def istft(spectrum: torch.Tensor, *, params: SpectrogramParams, window: torch.Tensor, length: int) -> torch.Tensor:
-    """Inverse of ``stft`` (least-squares overlap-add), exactly ``length`` samples."""
-    return torch.istft(
-        spectrum,
-        n_fft=params.n_fft,
-        hop_length=params.hop_length,
-        win_length=params.win_length,
-        window=window,
-        center=True,
-        onesided=True,
-        length=length,
+    """Inverse of ``stft``: [..., n_freqs, frames] -> [..., length]."""
+    return istft_frames(spectrum.transpose(-1, -2).contiguous(), params=params, window=window, length=length)
+
+
+def stft_frames(audio: torch.Tensor, *, params: SpectrogramParams, window: torch.Tensor) -> torch.Tensor:
+    """Centred STFT, frame-major: [..., samples] -> contiguous [..., frames, n_freqs].
+
+    Magnitudes equal ``torch.stft(center=True, pad_mode="reflect")``'s, but
+    only the ``win_length`` non-zero samples of each frame are framed and
+    windowed (the FFT zero-pads to n_fft), and frames stay rows, which keeps
+    the FFTs contiguous: about twice as fast for Riffusion's 4x padding.
+    Phases use the window start as origin; ``istft_frames`` matches it.
+    """
+    offset = window_offset(params)
+    batch = audio.reshape(-1, 1, audio.shape[-1])
+    padded = F.pad(batch, (offset, params.win_length - offset), mode="reflect")[:, 0]
+    frames = padded.unfold(-1, params.win_length, params.hop_length) * window
+    spectrum = torch.fft.rfft(frames, n=params.n_fft)
+    return spectrum.reshape(*audio.shape[:-1], *spectrum.shape[-2:])
+
+
+def istft_frames(
+    spectrum: torch.Tensor, *, params: SpectrogramParams, window: torch.Tensor, length: int
+) -> torch.Tensor:
+    """Least-squares inverse of ``stft_frames`` (windowed overlap-add), exactly ``length`` samples."""
+    num_frames = spectrum.shape[-2]
+    batch = spectrum.reshape(-1, *spectrum.shape[-2:])
+    frames = torch.fft.irfft(batch, n=params.n_fft)[..., : params.win_length] * window
+    total = (num_frames - 1) * params.hop_length + params.win_length
+    envelope = overlap_add((window**2).expand(1, num_frames, -1), params=params, total=total)
+    audio = overlap_add(frames, params=params, total=total) / envelope.clamp_min(1e-11)
+    offset = window_offset(params)
+    if offset + length > total:
+        raise ValueError(f"{num_frames} frames cover {total - offset} samples, not {length}")
+    return audio[:, offset : offset + length].reshape(*spectrum.shape[:-2], length)
+
+
+def overlap_add(frames: torch.Tensor, *, params: SpectrogramParams, total: int) -> torch.Tensor:
+    """[batch, frames, win_length] -> [batch, total] summed at hop spacing."""
+    folded = F.fold(
+        frames.transpose(-1, -2),
+        output_size=(1, total),
+        kernel_size=(1, params.win_length),
+        stride=(1, params.hop_length),
     )
+    return folded[:, 0, 0]

@@ -1,0 +1,365 @@
+"""The "riffusion" backend: a diffusers Stable Diffusion folder driven by our own img2img loop.
+
+Works with riffusion/riffusion-model-v1 (or any SD 1.x folder of the same
+layout) and with the tiny random-weight folder from ``tiny_pipeline``; both go
+through ``load_backend_from_folder``. The loop is written here instead of
+calling a pipeline so that prompts can be interpolated (text embeddings lerped,
+initial noises slerped, as Riffusion did) and clips of one width batched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from composer.backends.base import ClipRequest, SpectrogramBackend
+from composer.backends.interpolation import lerp, slerp
+from composer.backends.tiny_pipeline import SPECTROGRAM_PARAMS_FILE, ensure_tiny_pipeline_folder
+from composer.codec.codec import SpectrogramCodec
+from composer.codec.params import SpectrogramParams
+from composer.errors import CodecError, ModelFolderError, RenderError
+from composer.seeds import derive_seed
+
+#: what a model folder must hold (any one file of each alternative set)
+EXPECTED_LAYOUT = {
+    "unet": (("config.json",), ("diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin")),
+    "vae": (("config.json",), ("diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin")),
+    "text_encoder": (("config.json",), ("model.safetensors", "pytorch_model.bin")),
+    "tokenizer": (("vocab.json", "tokenizer.json"),),
+    "scheduler": (("scheduler_config.json",),),
+}
+LAYOUT_HELP = (
+    "a diffusers Stable Diffusion folder such as a downloaded riffusion/riffusion-model-v1: "
+    "unet/ (config.json, diffusion_pytorch_model.safetensors or .bin), vae/ (the same), "
+    "text_encoder/ (config.json, model.safetensors or pytorch_model.bin), tokenizer/ (vocab.json + "
+    "merges.txt, or tokenizer.json), scheduler/ (scheduler_config.json)"
+)
+WEIGHT_SUFFIXES = (".safetensors", ".bin")
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+@dataclass(frozen=True)
+class DiffusionComponents:
+    """The five parts of a Stable Diffusion folder, loaded on one device."""
+
+    # noise predictor conditioned on text embeddings
+    unet: Any
+    # image <-> latent autoencoder
+    vae: Any
+    # CLIP text transformer
+    text_encoder: Any
+    # CLIP byte-level BPE tokenizer
+    tokenizer: Any
+    # the folder's scheduler (its config is reused for a fresh instance per batch)
+    scheduler: Any
+
+
+def load_backend_from_folder(path: str | Path, *, device: str = "auto") -> "RiffusionBackend":
+    """A riffusion backend for a model folder or hub id (the tiny folder loads through here too)."""
+    return RiffusionBackend(path, device=device)
+
+
+def resolve_model_folder(model: str | Path) -> Path:
+    """A local folder as is; a hub id ("owner/name") from the Hugging Face cache or the network."""
+    folder = Path(model).expanduser()
+    if folder.is_dir() or not HUB_ID.match(str(model)):
+        return folder
+    try:
+        from huggingface_hub import snapshot_download
+
+        patterns = [f"{sub}/*" for sub in EXPECTED_LAYOUT] + ["model_index.json", SPECTROGRAM_PARAMS_FILE]
+        return Path(snapshot_download(str(model), allow_patterns=patterns))
+    except Exception as exc:  # noqa: BLE001 - any hub failure means "not available"
+        raise ModelFolderError(
+            f"{model!r} is not a local folder and could not be fetched as a Hugging Face hub id ({exc}); "
+            f"expected {LAYOUT_HELP}"
+        ) from exc
+
+
+def check_model_folder(folder: Path) -> dict[str, str | None]:
+    """Raise ModelFolderError naming the first missing part; return each model's weight variant."""
+    if not folder.is_dir():
+        raise ModelFolderError(f"model folder {folder} does not exist; expected {LAYOUT_HELP}")
+    variants: dict[str, str | None] = {}
+    for sub, alternatives in EXPECTED_LAYOUT.items():
+        if not (folder / sub).is_dir():
+            raise ModelFolderError(f"model folder {folder} has no {sub}/ subfolder; expected {LAYOUT_HELP}")
+        for names in alternatives:
+            if any((folder / sub / name).is_file() for name in names):
+                variants[sub] = None
+                continue
+            fp16 = [n for n in names if (folder / sub / _fp16_name(n)).is_file()]
+            if not fp16:
+                raise ModelFolderError(
+                    f"model folder {folder} lacks {sub}/{' or '.join(names)}; expected {LAYOUT_HELP}"
+                )
+            variants[sub] = "fp16"
+    return variants
+
+
+def load_components(folder: Path, *, device: torch.device, dtype: torch.dtype) -> DiffusionComponents:
+    """Load the five parts from a checked folder (never touches the network)."""
+    import diffusers
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+    from transformers import CLIPTextModel, CLIPTokenizer
+
+    variants = check_model_folder(folder)
+    try:
+        unet = UNet2DConditionModel.from_pretrained(
+            folder / "unet", variant=variants["unet"], torch_dtype=dtype, local_files_only=True
+        )
+        vae = AutoencoderKL.from_pretrained(folder / "vae", variant=variants["vae"], torch_dtype=dtype, local_files_only=True)
+        text_encoder = CLIPTextModel.from_pretrained(
+            folder / "text_encoder", variant=variants["text_encoder"], local_files_only=True
+        )
+        tokenizer = CLIPTokenizer.from_pretrained(folder / "tokenizer", local_files_only=True)
+        scheduler_config = json.loads((folder / "scheduler" / "scheduler_config.json").read_text())
+        scheduler_cls = getattr(diffusers, scheduler_config.get("_class_name", "PNDMScheduler"))
+        scheduler = scheduler_cls.from_config(scheduler_config)
+    except (OSError, ValueError, KeyError, AttributeError, json.JSONDecodeError) as exc:
+        raise ModelFolderError(f"model folder {folder} could not be loaded: {exc}") from exc
+    if unet.config.cross_attention_dim != text_encoder.config.hidden_size:
+        raise ModelFolderError(
+            f"model folder {folder}: unet cross_attention_dim={unet.config.cross_attention_dim} does not match "
+            f"text_encoder hidden_size={text_encoder.config.hidden_size}"
+        )
+    if unet.config.in_channels != vae.config.latent_channels:
+        raise ModelFolderError(
+            f"model folder {folder}: unet in_channels={unet.config.in_channels} does not match "
+            f"vae latent_channels={vae.config.latent_channels}"
+        )
+    text_encoder.to(dtype=dtype)
+    for model in (unet, vae, text_encoder):
+        model.to(device=device).eval().requires_grad_(False)
+    return DiffusionComponents(unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, scheduler=scheduler)
+
+
+def folder_codec_params(folder: Path) -> SpectrogramParams:
+    """The folder's spectrogram_params.json if present, else Riffusion's defaults."""
+    path = folder / SPECTROGRAM_PARAMS_FILE
+    if not path.is_file():
+        return SpectrogramParams()
+    try:
+        return SpectrogramParams.from_dict(json.loads(path.read_text()))
+    except (json.JSONDecodeError, CodecError) as exc:
+        raise ModelFolderError(f"{path} is not a valid spectrogram parameter file: {exc}") from exc
+
+
+def weights_fingerprint(folder: Path, *, samples: int = 16, chunk_bytes: int = 65_536) -> str:
+    """Short hash of every config file, every weight file's name and size, and
+    ``samples`` evenly spaced chunks of its bytes.
+
+    Sizes alone cannot tell two fine-tunes of one architecture apart; sampled
+    content can (a fine-tune changes every tensor) without reading 2 GB.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        relative = path.relative_to(folder).as_posix()
+        if path.suffix == ".json":
+            digest.update(f"{relative}\n".encode() + path.read_bytes())
+        elif path.suffix in WEIGHT_SUFFIXES:
+            size = path.stat().st_size
+            digest.update(f"{relative}:{size}\n".encode())
+            with path.open("rb") as handle:
+                for index in range(samples):
+                    handle.seek(index * max(size - chunk_bytes, 0) // max(samples - 1, 1))
+                    digest.update(handle.read(chunk_bytes))
+    return digest.hexdigest()[:16]
+
+
+def resolve_device(device: str) -> tuple[torch.device, torch.dtype]:
+    """'auto' -> CUDA in fp16 when available, else CPU in fp32."""
+    resolved = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
+                            "cpu" if device == "auto" else device)
+    return resolved, torch.float16 if resolved.type == "cuda" else torch.float32
+
+
+class RiffusionBackend(SpectrogramBackend):
+    """Riffusion-style img2img with prompt/seed interpolation over a diffusers SD folder."""
+
+    name = "riffusion"
+
+    def __init__(self, model: str | Path, *, device: str = "auto", max_batch_size: int = 1) -> None:
+        """``max_batch_size`` > 1 batches clips of one width and schedule (worth it on a GPU);
+        a batched clip can differ from the same clip rendered alone by float rounding."""
+        self.folder = resolve_model_folder(model)
+        # a hub id names itself; a local folder by its name, so moving it keeps cache keys
+        self.model_name = self.folder.name if Path(model).expanduser().is_dir() else str(model)
+        self.device, self.dtype = resolve_device(device)
+        self.components = load_components(self.folder, device=self.device, dtype=self.dtype)
+        self.codec = SpectrogramCodec(folder_codec_params(self.folder), device=self.device)
+        self.vae_scale_factor = 2 ** (len(self.components.vae.config.block_out_channels) - 1)
+        if self.codec.params.n_mels % self.vae_scale_factor:
+            raise ModelFolderError(
+                f"model folder {self.folder}: n_mels={self.codec.params.n_mels} is not a multiple of the "
+                f"VAE's {self.vae_scale_factor}x downsampling"
+            )
+        self.max_batch_size = max(1, max_batch_size)
+        self._weights_hash = weights_fingerprint(self.folder)
+        self._embeddings: dict[str, torch.Tensor] = {}
+
+    @property
+    def sample_rate_hz(self) -> int:
+        return self.codec.params.sample_rate_hz
+
+    @property
+    def preferred_clip_s(self) -> float:
+        return 5.11
+
+    def describe(self) -> dict[str, Any]:
+        scheduler = self.components.scheduler
+        return {
+            "backend": self.name,
+            "model": self.model_name,
+            "weights": self._weights_hash,
+            "codec": self.codec.params.to_dict(),
+            "scheduler": type(scheduler).__name__,
+            "dtype": str(self.dtype).removeprefix("torch."),
+            "device": self.device.type,
+            "vae_scale_factor": self.vae_scale_factor,
+        }
+
+    def width_for_samples(self, num_samples: int) -> int:
+        """Image width in px for a clip: its frames, rounded up to the VAE's spatial factor."""
+        frames = max(self.codec.frames_for_samples(num_samples), self.codec.min_frames)
+        return math.ceil(frames / self.vae_scale_factor) * self.vae_scale_factor
+
+    def render(self, requests: Sequence[ClipRequest]) -> list[np.ndarray]:
+        outputs: dict[int, np.ndarray] = {}
+        for batch in batch_requests(requests, key=self._schedule_key, max_batch_size=self.max_batch_size):
+            for index, audio in zip(batch, self._render_batch([requests[i] for i in batch])):
+                outputs[index] = audio
+        return [outputs[i] for i in range(len(requests))]
+
+    def _schedule_key(self, request: ClipRequest) -> tuple[int, int, float]:
+        return self.width_for_samples(request.num_samples), request.steps, effective_strength(request)
+
+    @torch.no_grad()
+    def _render_batch(self, requests: list[ClipRequest]) -> list[np.ndarray]:
+        width, steps, strength = self._schedule_key(requests[0])
+        parts = self.components
+        latent_shape = (parts.unet.config.in_channels, self.codec.params.n_mels // self.vae_scale_factor,
+                        width // self.vae_scale_factor)
+        noise = torch.stack([interpolated_noise(r, shape=latent_shape) for r in requests])
+        noise = noise.to(self.device, self.dtype)
+        conditional = torch.cat([lerp(r.alpha, self._embed(r.prompt_a), self._embed(r.prompt_b)) for r in requests])
+        unconditional = torch.cat([self._embed(r.negative_prompt) for r in requests])
+        guidance = torch.tensor([r.guidance for r in requests], device=self.device, dtype=self.dtype)
+
+        scheduler = type(parts.scheduler).from_config(parts.scheduler.config)
+        scheduler.set_timesteps(steps, device=self.device)
+        start = steps - min(int(steps * strength), steps)
+        timesteps = scheduler.timesteps[start * scheduler.order:]
+        if strength >= 1.0:
+            latents = noise * scheduler.init_noise_sigma
+        else:
+            init = torch.cat([self._encode_init(r.init_audio, width=width) for r in requests])
+            latents = scheduler.add_noise(init, noise, timesteps[:1].repeat(len(requests)))
+        step_kwargs = {}
+        if "generator" in inspect.signature(scheduler.step).parameters:
+            # stochastic schedulers: one stream per batch, seeded from its requests
+            step_kwargs["generator"] = torch.Generator().manual_seed(
+                derive_seed(0, "riffusion-scheduler", *[(r.seed_a, r.seed_b, r.alpha) for r in requests])
+            )
+        context = torch.cat([unconditional, conditional])
+        for t in timesteps:
+            model_input = scheduler.scale_model_input(torch.cat([latents, latents]), t)
+            uncond_pred, cond_pred = parts.unet(model_input, t, encoder_hidden_states=context).sample.chunk(2)
+            noise_pred = uncond_pred + guidance[:, None, None, None] * (cond_pred - uncond_pred)
+            latents = scheduler.step(noise_pred, t, latents, **step_kwargs).prev_sample
+
+        images = parts.vae.decode(latents / parts.vae.config.scaling_factor).sample.float()
+        # the VAE returns RGB of a grey picture; the channel mean is its least noisy reading
+        mels = self.codec.unit_to_mel(images.mean(dim=1).clamp(-1.0, 1.0))
+        return [self._decode_audio(mel, request) for mel, request in zip(mels, requests)]
+
+    def _decode_audio(self, mel: torch.Tensor, request: ClipRequest) -> np.ndarray:
+        generator = torch.Generator().manual_seed(derive_seed(request.seed_a, "riffusion-griffin-lim"))
+        audio = self.codec.mel_to_audio(mel, generator=generator, num_samples=request.num_samples)
+        if not np.all(np.isfinite(audio)):
+            raise RenderError(
+                f"{self.name} produced non-finite audio for prompt {request.prompt_a!r} (seed {request.seed_a})"
+            )
+        return audio
+
+    def _encode_init(self, audio: np.ndarray, *, width: int) -> torch.Tensor:
+        """Init audio -> scaled VAE latent [1, C, h, w]; the clip is whole bars, so it is
+        tiled (not padded with silence) up to the image width."""
+        total = self.codec.samples_for_frames(width)
+        tiled = np.tile(audio, math.ceil(total / audio.shape[0]))[:total].astype(np.float32)
+        unit = self.codec.mel_to_unit(self.codec.audio_to_mel(tiled))
+        image = unit[None, None].expand(1, 3, -1, -1).to(self.dtype)
+        posterior = self.components.vae.encode(image).latent_dist
+        # the posterior mean: SD's VAE posterior is nearly deterministic, sampling only adds noise
+        return posterior.mean * self.components.vae.config.scaling_factor
+
+    def _embed(self, prompt: str) -> torch.Tensor:
+        """CLIP last hidden state [1, 77, dim] of a prompt, cached."""
+        if prompt not in self._embeddings:
+            tokenizer = self.components.tokenizer
+            tokens = tokenizer(
+                [prompt], padding="max_length", max_length=tokenizer.model_max_length,
+                truncation=True, return_tensors="pt",
+            )
+            with torch.no_grad():
+                hidden = self.components.text_encoder(tokens.input_ids.to(self.device))[0]
+            self._embeddings[prompt] = hidden
+        return self._embeddings[prompt]
+
+
+class TinyRandomBackend(RiffusionBackend):
+    """The tiny random-weight folder (built once into the cache), loaded like a real checkpoint."""
+
+    name = "tiny-random"
+
+    def __init__(
+        self, *, seed: int = 0, cache_dir: str | Path | None = None, device: str = "auto", max_batch_size: int = 1
+    ) -> None:
+        folder = ensure_tiny_pipeline_folder(seed=seed, cache_dir=cache_dir)
+        super().__init__(folder, device=device, max_batch_size=max_batch_size)
+
+    @property
+    def makes_music(self) -> bool:
+        return False
+
+
+def effective_strength(request: ClipRequest) -> float:
+    """img2img strength; 1.0 (text-to-audio from pure noise) when there is no init audio."""
+    return 1.0 if request.init_audio is None else float(request.denoising)
+
+
+def interpolated_noise(request: ClipRequest, *, shape: tuple[int, ...]) -> torch.Tensor:
+    """Initial latent noise: seed_a's and seed_b's Gaussians slerped by alpha (CPU, float32)."""
+    noise_a = torch.randn(shape, generator=torch.Generator().manual_seed(request.seed_a))
+    if request.alpha == 0.0:
+        return noise_a
+    noise_b = torch.randn(shape, generator=torch.Generator().manual_seed(request.seed_b))
+    return slerp(request.alpha, noise_a, noise_b)
+
+
+def batch_requests(
+    requests: Sequence[ClipRequest], *, key: Any, max_batch_size: int
+) -> list[list[int]]:
+    """Indices grouped by ``key(request)`` in first-seen order, at most ``max_batch_size`` each."""
+    groups: dict[Any, list[int]] = {}
+    for index, request in enumerate(requests):
+        groups.setdefault(key(request), []).append(index)
+    return [
+        indices[start:start + max_batch_size]
+        for indices in groups.values()
+        for start in range(0, len(indices), max_batch_size)
+    ]
+
+
+def _fp16_name(name: str) -> str:
+    stem, dot, suffix = name.rpartition(".")
+    return f"{stem}.fp16.{suffix}" if dot else name

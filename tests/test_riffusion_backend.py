@@ -1,0 +1,190 @@
+"""Riffusion backend on the tiny random-weight folder, loaded like a real checkpoint."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from composer.backends.base import ClipRequest
+from composer.backends.interpolation import lerp, slerp
+from composer.backends.riffusion import (
+    RiffusionBackend,
+    TinyRandomBackend,
+    batch_requests,
+    load_backend_from_folder,
+    weights_fingerprint,
+)
+from composer.backends.tiny_pipeline import build_tiny_pipeline_folder, ensure_tiny_pipeline_folder
+from composer.errors import ModelFolderError
+
+SAMPLE_RATE_HZ = 44_100
+HALF_SECOND = SAMPLE_RATE_HZ // 2
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """One intra-op thread: on a shared 2-core machine two threads spin-wait and run ~5x slower."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
+def tiny_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_pipeline_folder(tmp_path_factory.mktemp("tiny") / "model", seed=0)
+
+
+@pytest.fixture(scope="module")
+def backend(tiny_folder: Path) -> RiffusionBackend:
+    return load_backend_from_folder(tiny_folder, device="cpu")
+
+
+def request(**changes: object) -> ClipRequest:
+    fields: dict[str, object] = dict(
+        prompt_a="jazz piano", prompt_b="rock drums", alpha=0.0, seed_a=11, seed_b=22,
+        num_samples=HALF_SECOND, steps=6,
+    )
+    fields.update(changes)
+    return ClipRequest(**fields)  # type: ignore[arg-type]
+
+
+def click_track(num_samples: int) -> np.ndarray:
+    audio = np.zeros(num_samples, dtype=np.float32)
+    audio[:: SAMPLE_RATE_HZ // 2] = 1.0
+    t = np.arange(num_samples) / SAMPLE_RATE_HZ
+    return audio + (0.3 * np.sin(2 * np.pi * 110 * t)).astype(np.float32)
+
+
+def test_slerp_keeps_endpoints_and_norm() -> None:
+    generator = torch.Generator().manual_seed(0)
+    a, b = torch.randn(4, 8, 8, generator=generator), torch.randn(4, 8, 8, generator=generator)
+    assert torch.equal(slerp(0.0, a, b), a)
+    torch.testing.assert_close(slerp(1.0, a, b), b)
+    halfway = slerp(0.5, a, b)
+    # lerp would shrink independent Gaussians' norm by ~1/sqrt(2); slerp keeps it
+    assert float(halfway.norm()) == pytest.approx(float(a.norm() + b.norm()) / 2, rel=0.05)
+    assert float(lerp(0.5, a, b).norm()) < 0.8 * float(halfway.norm())
+    torch.testing.assert_close(slerp(0.5, a, a * 1.0001), lerp(0.5, a, a * 1.0001))
+
+
+def test_tiny_folder_is_deterministic_in_its_seed(tiny_folder: Path, tmp_path: Path) -> None:
+    weights = Path("unet") / "diffusion_pytorch_model.safetensors"
+    again = build_tiny_pipeline_folder(tmp_path / "again", seed=0)
+    other = build_tiny_pipeline_folder(tmp_path / "other", seed=1)
+    assert (again / weights).read_bytes() == (tiny_folder / weights).read_bytes()
+    assert (other / weights).read_bytes() != (tiny_folder / weights).read_bytes()
+    # same architecture, other weights: the identity hash must tell them apart
+    assert weights_fingerprint(again) == weights_fingerprint(tiny_folder) != weights_fingerprint(other)
+    for part in ("unet", "vae", "text_encoder", "tokenizer", "scheduler"):
+        assert (tiny_folder / part).is_dir()
+
+
+def test_width_rounds_up_to_the_vae_factor(backend: RiffusionBackend) -> None:
+    assert backend.vae_scale_factor == 8
+    assert backend.width_for_samples(225_351) == 512
+    assert backend.width_for_samples(HALF_SECOND) == 56  # 51 frames -> 56 px
+    assert backend.width_for_samples(10) % 8 == 0 and backend.width_for_samples(10) >= backend.codec.min_frames
+
+
+def test_renders_exact_lengths_with_and_without_init_audio(backend: RiffusionBackend) -> None:
+    requests = [
+        request(),
+        request(num_samples=17_000, alpha=0.5, init_audio=click_track(17_000), denoising=0.6),
+        request(num_samples=225_351, alpha=1.0, steps=2),
+    ]
+    outputs = backend.render(requests)
+    for clip, audio in zip(requests, outputs):
+        assert audio.dtype == np.float32 and audio.shape == (clip.num_samples,)
+        assert np.all(np.isfinite(audio)) and np.abs(audio).max() > 0
+
+
+def test_same_request_gives_identical_audio(backend: RiffusionBackend, tiny_folder: Path) -> None:
+    clip = request(alpha=0.5, init_audio=click_track(HALF_SECOND), denoising=0.7)
+    first = backend.render([clip])[0]
+    assert np.array_equal(first, backend.render([clip])[0])
+    assert np.array_equal(first, load_backend_from_folder(tiny_folder, device="cpu").render([clip])[0])
+
+
+def test_alpha_zero_is_the_pure_prompt_a_seed_a_render(backend: RiffusionBackend) -> None:
+    interpolated, pure, halfway, other_seed = backend.render([
+        request(alpha=0.0),
+        request(prompt_b="jazz piano", seed_b=11, alpha=0.0),
+        request(alpha=0.5),
+        request(seed_a=12),
+    ])
+    assert np.array_equal(interpolated, pure)
+    assert not np.allclose(interpolated, halfway)
+    assert not np.allclose(interpolated, other_seed)
+
+
+def test_init_audio_steers_img2img_unless_strength_is_one(backend: RiffusionBackend) -> None:
+    init = click_track(HALF_SECOND)
+    text_only, strength_one, img2img = backend.render([
+        request(alpha=0.5),
+        request(alpha=0.5, init_audio=init, denoising=1.0),
+        request(alpha=0.5, init_audio=init, denoising=0.4),
+    ])
+    assert np.array_equal(text_only, strength_one)
+    assert not np.allclose(text_only, img2img)
+
+
+def test_batching_groups_by_schedule_and_keeps_order(tiny_folder: Path) -> None:
+    batched = RiffusionBackend(tiny_folder, device="cpu", max_batch_size=2)
+    requests = [request(seed_a=1), request(num_samples=15_000), request(seed_a=2), request(seed_a=3)]
+    groups = batch_requests(requests, key=batched._schedule_key, max_batch_size=2)
+    assert groups == [[0, 2], [3], [1]]
+    alone = [batched.render([clip])[0] for clip in requests]
+    together = batched.render(requests)
+    for single, grouped in zip(alone, together):
+        # batching changes float rounding only
+        np.testing.assert_allclose(grouped, single, atol=1e-3 * np.abs(single).max())
+
+
+def test_describe_is_json_and_names_what_changes_output(backend: RiffusionBackend) -> None:
+    identity = backend.describe()
+    assert json.loads(json.dumps(identity)) == identity
+    assert identity["backend"] == "riffusion" and identity["scheduler"] == "PNDMScheduler"
+    assert identity["codec"] == backend.codec.params.to_dict()
+    assert identity["codec"]["n_mels"] == 512 and identity["codec"]["sample_rate_hz"] == SAMPLE_RATE_HZ
+    assert identity["dtype"] == "float32" and identity["device"] == "cpu"
+    assert identity["weights"] == weights_fingerprint(backend.folder)
+
+
+def test_tiny_random_backend_builds_its_cache_once(tmp_path: Path) -> None:
+    tiny = TinyRandomBackend(seed=3, cache_dir=tmp_path, device="cpu")
+    assert tiny.name == "tiny-random" and tiny.makes_music is False
+    assert tiny.sample_rate_hz == SAMPLE_RATE_HZ and tiny.preferred_clip_s == pytest.approx(5.11)
+    folder = ensure_tiny_pipeline_folder(seed=3, cache_dir=tmp_path)
+    assert tiny.folder == folder and [p.name for p in tmp_path.iterdir()] == [folder.name]
+    stamp = (folder / "unet" / "config.json").stat().st_mtime_ns
+    assert ensure_tiny_pipeline_folder(seed=3, cache_dir=tmp_path) == folder
+    assert (folder / "unet" / "config.json").stat().st_mtime_ns == stamp
+
+
+@pytest.mark.parametrize(
+    ("remove", "named"),
+    [("vae", "vae/"), ("unet/diffusion_pytorch_model.safetensors", "unet/diffusion_pytorch_model"),
+     ("scheduler/scheduler_config.json", "scheduler/scheduler_config.json")],
+)
+def test_incomplete_folder_names_the_path_and_the_layout(
+    tiny_folder: Path, tmp_path: Path, remove: str, named: str
+) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_folder, broken)
+    target = broken / remove
+    shutil.rmtree(target) if target.is_dir() else target.unlink()
+    with pytest.raises(ModelFolderError) as caught:
+        load_backend_from_folder(broken, device="cpu")
+    message = str(caught.value)
+    assert str(broken) in message and named in message and "text_encoder/" in message
+
+
+def test_missing_folder_is_a_model_folder_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelFolderError, match="does not exist"):
+        load_backend_from_folder(tmp_path / "nowhere", device="cpu")
