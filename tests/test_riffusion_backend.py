@@ -20,7 +20,7 @@ from composer.backends.riffusion import (
     weights_fingerprint,
 )
 from composer.backends.tiny_pipeline import build_tiny_pipeline_folder, ensure_tiny_pipeline_folder
-from composer.errors import ModelFolderError
+from composer.errors import BackendError, ModelFolderError
 
 SAMPLE_RATE_HZ = 44_100
 HALF_SECOND = SAMPLE_RATE_HZ // 2
@@ -188,3 +188,14 @@ def test_incomplete_folder_names_the_path_and_the_layout(
 def test_missing_folder_is_a_model_folder_error(tmp_path: Path) -> None:
     with pytest.raises(ModelFolderError, match="does not exist"):
         load_backend_from_folder(tmp_path / "nowhere", device="cpu")
+
+
+def test_very_low_strength_still_denoises_one_step(backend: RiffusionBackend) -> None:
+    audio = backend.render([request(init_audio=click_track(HALF_SECOND), denoising=0.05)])[0]
+    assert audio.shape == (HALF_SECOND,) and np.all(np.isfinite(audio))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_without_a_gpu_is_a_backend_error(tiny_folder: Path) -> None:
+    with pytest.raises(BackendError, match="CUDA"):
+        load_backend_from_folder(tiny_folder, device="cuda")

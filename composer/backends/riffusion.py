@@ -16,7 +16,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Hashable, Sequence
 
 import numpy as np
 import torch
@@ -26,7 +26,7 @@ from composer.backends.interpolation import lerp, slerp
 from composer.backends.tiny_pipeline import SPECTROGRAM_PARAMS_FILE, ensure_tiny_pipeline_folder
 from composer.codec.codec import SpectrogramCodec
 from composer.codec.params import SpectrogramParams
-from composer.errors import CodecError, ModelFolderError, RenderError
+from composer.errors import BackendError, CodecError, ModelFolderError, RenderError
 from composer.seeds import derive_seed
 
 #: what a model folder must hold (any one file of each alternative set)
@@ -178,8 +178,14 @@ def weights_fingerprint(folder: Path, *, samples: int = 16, chunk_bytes: int = 6
 
 def resolve_device(device: str) -> tuple[torch.device, torch.dtype]:
     """'auto' -> CUDA in fp16 when available, else CPU in fp32."""
-    resolved = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
-                            "cpu" if device == "auto" else device)
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as exc:
+        raise BackendError(f"unknown device {device!r}; use auto, cpu, cuda or cuda:N") from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise BackendError(f"device {device!r} was asked for but this torch has no usable CUDA GPU")
     return resolved, torch.float16 if resolved.type == "cuda" else torch.float32
 
 
@@ -245,42 +251,55 @@ class RiffusionBackend(SpectrogramBackend):
 
     @torch.no_grad()
     def _render_batch(self, requests: list[ClipRequest]) -> list[np.ndarray]:
+        """Requests sharing one (width, steps, strength): noise -> latents -> mel -> audio."""
         width, steps, strength = self._schedule_key(requests[0])
         parts = self.components
+        scheduler = type(parts.scheduler).from_config(parts.scheduler.config)  # fresh state per batch
+        scheduler.set_timesteps(steps, device=self.device)
+        # img2img skips the first (1 - strength) of the schedule; at least one step runs
+        start = steps - min(max(int(steps * strength), 1), steps)
+        timesteps = scheduler.timesteps[start * scheduler.order:]
+
         latent_shape = (parts.unet.config.in_channels, self.codec.params.n_mels // self.vae_scale_factor,
                         width // self.vae_scale_factor)
-        noise = torch.stack([interpolated_noise(r, shape=latent_shape) for r in requests])
-        noise = noise.to(self.device, self.dtype)
-        conditional = torch.cat([lerp(r.alpha, self._embed(r.prompt_a), self._embed(r.prompt_b)) for r in requests])
-        unconditional = torch.cat([self._embed(r.negative_prompt) for r in requests])
-        guidance = torch.tensor([r.guidance for r in requests], device=self.device, dtype=self.dtype)
-
-        scheduler = type(parts.scheduler).from_config(parts.scheduler.config)
-        scheduler.set_timesteps(steps, device=self.device)
-        start = steps - min(int(steps * strength), steps)
-        timesteps = scheduler.timesteps[start * scheduler.order:]
+        noise = torch.stack([interpolated_noise(r, shape=latent_shape) for r in requests]).to(self.device, self.dtype)
         if strength >= 1.0:
             latents = noise * scheduler.init_noise_sigma
         else:
             init = torch.cat([self._encode_init(r.init_audio, width=width) for r in requests])
             latents = scheduler.add_noise(init, noise, timesteps[:1].repeat(len(requests)))
+
+        context = torch.cat(
+            [torch.cat([self._embed(r.negative_prompt) for r in requests])]
+            + [torch.cat([lerp(r.alpha, self._embed(r.prompt_a), self._embed(r.prompt_b)) for r in requests])]
+        )
+        guidance = torch.tensor([r.guidance for r in requests], device=self.device, dtype=self.dtype)
+        latents = self._denoise(latents, scheduler=scheduler, timesteps=timesteps, context=context,
+                                guidance=guidance, requests=requests)
+
+        images = parts.vae.decode(latents / parts.vae.config.scaling_factor).sample.float()
+        # the VAE returns RGB of a grey picture; the channel mean is its least noisy reading
+        mels = self.codec.unit_to_mel(images.mean(dim=1).clamp(-1.0, 1.0))
+        return [self._decode_audio(mel, request) for mel, request in zip(mels, requests)]
+
+    def _denoise(
+        self, latents: torch.Tensor, *, scheduler: Any, timesteps: torch.Tensor, context: torch.Tensor,
+        guidance: torch.Tensor, requests: list[ClipRequest],
+    ) -> torch.Tensor:
+        """Classifier-free guided sampling; ``context`` is [unconditional; conditional]."""
         step_kwargs = {}
         if "generator" in inspect.signature(scheduler.step).parameters:
             # stochastic schedulers: one stream per batch, seeded from its requests
             step_kwargs["generator"] = torch.Generator().manual_seed(
                 derive_seed(0, "riffusion-scheduler", *[(r.seed_a, r.seed_b, r.alpha) for r in requests])
             )
-        context = torch.cat([unconditional, conditional])
         for t in timesteps:
             model_input = scheduler.scale_model_input(torch.cat([latents, latents]), t)
-            uncond_pred, cond_pred = parts.unet(model_input, t, encoder_hidden_states=context).sample.chunk(2)
-            noise_pred = uncond_pred + guidance[:, None, None, None] * (cond_pred - uncond_pred)
+            predicted = self.components.unet(model_input, t, encoder_hidden_states=context).sample
+            uncond, cond = predicted.chunk(2)
+            noise_pred = uncond + guidance[:, None, None, None] * (cond - uncond)
             latents = scheduler.step(noise_pred, t, latents, **step_kwargs).prev_sample
-
-        images = parts.vae.decode(latents / parts.vae.config.scaling_factor).sample.float()
-        # the VAE returns RGB of a grey picture; the channel mean is its least noisy reading
-        mels = self.codec.unit_to_mel(images.mean(dim=1).clamp(-1.0, 1.0))
-        return [self._decode_audio(mel, request) for mel, request in zip(mels, requests)]
+        return latents
 
     def _decode_audio(self, mel: torch.Tensor, request: ClipRequest) -> np.ndarray:
         generator = torch.Generator().manual_seed(derive_seed(request.seed_a, "riffusion-griffin-lim"))
@@ -347,7 +366,7 @@ def interpolated_noise(request: ClipRequest, *, shape: tuple[int, ...]) -> torch
 
 
 def batch_requests(
-    requests: Sequence[ClipRequest], *, key: Any, max_batch_size: int
+    requests: Sequence[ClipRequest], *, key: Callable[[ClipRequest], Hashable], max_batch_size: int
 ) -> list[list[int]]:
     """Indices grouped by ``key(request)`` in first-seen order, at most ``max_batch_size`` each."""
     groups: dict[Any, list[int]] = {}
