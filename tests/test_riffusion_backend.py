@@ -199,3 +199,14 @@ def test_very_low_strength_still_denoises_one_step(backend: RiffusionBackend) ->
 def test_cuda_without_a_gpu_is_a_backend_error(tiny_folder: Path) -> None:
     with pytest.raises(BackendError, match="CUDA"):
         load_backend_from_folder(tiny_folder, device="cuda")
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_tiny_folder_renders_on_cuda_in_fp16(tiny_folder: Path) -> None:
+    gpu = load_backend_from_folder(tiny_folder, device="auto")
+    assert gpu.describe()["device"] == "cuda" and gpu.describe()["dtype"] == "float16"
+    clip = request(alpha=0.5, init_audio=click_track(HALF_SECOND), denoising=0.7)
+    first = gpu.render([clip])[0]
+    assert first.shape == (HALF_SECOND,) and np.all(np.isfinite(first))
+    assert np.array_equal(first, gpu.render([clip])[0])
