@@ -106,6 +106,7 @@ class BuiltinBackend(SpectrogramBackend):
     def _render_one(self, request: ClipRequest) -> np.ndarray:
         import torch
 
+        from composer.backends.interpolation import lerp, slerp
         from composer.builtin_model.model import vae_factor_of
         from composer.builtin_model.sampling import (
             decode_latents,
@@ -123,16 +124,16 @@ class BuiltinBackend(SpectrogramBackend):
         states_a, pooled_a = self._embed(request.prompt_a)
         states_b, pooled_b = self._embed(request.prompt_b)
         uncond_states, uncond_pooled = self._embed(request.negative_prompt)
-        noise = _slerp(initial_noise(seed=request.seed_a, shape=shape),
-                       initial_noise(seed=request.seed_b, shape=shape), request.alpha)
+        noise = slerp(request.alpha, initial_noise(seed=request.seed_a, shape=shape),
+                      initial_noise(seed=request.seed_b, shape=shape))
         init_latents = None
         if request.init_audio is not None and request.denoising < 1.0:
             init_latents = encode_unit_image(self.model, self._init_unit(request.init_audio, width_px=width_px))
         latents = sample_latents(
             self.model,
             noise=noise,
-            context=_lerp(states_a, states_b, request.alpha),
-            pooled=_lerp(pooled_a, pooled_b, request.alpha),
+            context=lerp(request.alpha, states_a, states_b),
+            pooled=lerp(request.alpha, pooled_a, pooled_b),
             uncond_context=uncond_states,
             uncond_pooled=uncond_pooled,
             guidance=request.guidance,
@@ -188,22 +189,3 @@ def _phase_seed(request: ClipRequest) -> int:
         return derive_seed(request.seed_b, "builtin-griffin-lim")
     return derive_seed(request.seed_a, "builtin-griffin-lim", request.seed_b, repr(float(request.alpha)))
 
-
-def _lerp(a: "torch.Tensor", b: "torch.Tensor", t: float) -> "torch.Tensor":
-    """Linear interpolation that returns the endpoints exactly at t = 0 and 1."""
-    if t == 0.0:
-        return a
-    if t == 1.0:
-        return b
-    return a + t * (b - a)
-
-
-def _slerp(a: "torch.Tensor", b: "torch.Tensor", t: float) -> "torch.Tensor":
-    """Spherical interpolation of two noises (keeps their norm); lerp when nearly parallel."""
-    if t in (0.0, 1.0):
-        return _lerp(a, b, t)
-    dot = float((a * b).sum() / (a.norm() * b.norm()))
-    if abs(dot) > 0.9995:
-        return _lerp(a, b, t)
-    theta = math.acos(dot)
-    return (math.sin((1 - t) * theta) * a + math.sin(t * theta) * b) / math.sin(theta)
