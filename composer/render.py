@@ -90,18 +90,25 @@ def render_song(
             audio[i] = cached
             if on_clip_done:
                 on_clip_done(i)
-    missing = [i for i in range(len(requests)) if i not in audio]
+    # identical clips (a repeated chorus) are rendered once and shared
+    first_with_key: dict[str, int] = {}
+    for i in range(len(requests)):
+        if i not in audio:
+            first_with_key.setdefault(keys[i], i)
+    missing = sorted(first_with_key.values())
     retried: dict[int, int] = {}
     for batch in _batches(missing, requests, batch_size):
         outputs = backend.render([requests[i] for i in batch])
         for i, out in zip(batch, outputs):
             out, seed = _checked(out, requests[i], backend, clip_index=i)
-            if seed is not None:
-                retried[i] = seed
             cache.put(keys[i], out)
-            audio[i] = out
-            if on_clip_done:
-                on_clip_done(i)
+            for j in range(len(requests)):
+                if keys[j] == keys[i]:
+                    audio[j] = out
+                    if seed is not None:
+                        retried[j] = seed
+                    if on_clip_done:
+                        on_clip_done(j)
 
     gains = [_clip_gain_db(audio[i], plan, plan.clips[i], loudness_db=loudness_db) for i in range(len(keys))]
     clips = [audio[i].astype(np.float64) * (10.0 ** (gains[i] / 20.0)) for i in range(len(keys))]
