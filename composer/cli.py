@@ -54,6 +54,15 @@ def _backend_names() -> list[str]:
     return [info.name for info in backend_infos()]
 
 
+def _quiet_model_loading() -> None:
+    """The CLI draws its own progress bars; transformers' per-weight bars would interleave with them."""
+    try:
+        from transformers.utils import logging as transformers_logging
+    except ImportError:  # pragma: no cover - transformers is a dependency
+        return
+    transformers_logging.disable_progress_bar()
+
+
 def _resolve_backend_name(name: Optional[str]) -> str:
     from composer.backends.registry import backend_info, default_backend_name
 
@@ -101,6 +110,7 @@ def render(
 
     load_outline(outline)  # fail on a bad outline before loading any model
     name = _resolve_backend_name(backend)
+    _quiet_model_loading()
     started = time.perf_counter()
     model_backend = load_backend(name, model=model, device=device.value)
     loaded = time.perf_counter() - started
@@ -127,6 +137,7 @@ def regenerate(
     from composer.song_folder import read_manifest
 
     manifest = read_manifest(folder)
+    _quiet_model_loading()
     started = time.perf_counter()
     model_backend = load_backend(manifest["backend"]["name"], model=manifest["backend"].get("model"),
                                  device=device.value)

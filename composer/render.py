@@ -214,12 +214,17 @@ def _init_audio(plan: Plan, clip: PlannedClip, *, num_samples: int, groove_root:
     return loop[positions].astype(np.float32)
 
 
+def check_groove_files(plan: Plan, *, groove_root: Path) -> None:
+    """Fail before any rendering when a groove names a file that is not there."""
+    for name in sorted({c.groove for c in plan.clips} - {"auto", "none"}):
+        if not (groove_root / name).is_file():
+            raise OutlineError(f"groove file {groove_root / name} does not exist; a section's groove must be "
+                               "'auto', 'none' or a path to a WAV file (relative to the outline file)")
+
+
 def _load_loop(path: Path, *, sample_rate_hz: int) -> np.ndarray:
     from composer.audio_io import read_wav_mono
 
-    if not path.is_file():
-        raise OutlineError(f"groove file {path} does not exist; groove must be 'auto', 'none' or a WAV path "
-                           "(relative to the outline file)")
     loop = read_wav_mono(path, sample_rate_hz=sample_rate_hz)
     if loop.size < sample_rate_hz // 10:
         raise OutlineError(f"groove file {path} is shorter than 0.1 s")

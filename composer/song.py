@@ -24,7 +24,7 @@ from composer.outline import load_outline, outline_from_dict, outline_to_dict
 from composer.outline_model import Outline
 from composer.plan import Plan, SectionOverride
 from composer.planner import plan_song
-from composer.render import RenderedSong, changed_span, render_song
+from composer.render import RenderedSong, changed_span, check_groove_files, render_song
 from composer.seeds import derive_seed
 from composer.song_folder import (
     MANIFEST_SCHEMA_VERSION, archive_current_take, clips_dir, next_take_number, read_manifest,
@@ -66,6 +66,7 @@ def render_outline(outline_path: Path, folder: Path, backend: SpectrogramBackend
     outline = load_outline(outline_path)
     groove_root = Path(outline_path).resolve().parent
     plan = plan_song(outline, sample_rate_hz=backend.sample_rate_hz, max_clip_s=backend.preferred_clip_s)
+    check_groove_files(plan, groove_root=groove_root)
     stages = {"plan": time.perf_counter() - started}
     change = {"description": "render", "outline_file": str(Path(outline_path).resolve())}
     return _render_take(folder, outline, plan, backend, overrides={}, model=model, device=device,

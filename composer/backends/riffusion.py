@@ -125,7 +125,7 @@ def load_components(folder: Path, *, device: torch.device, dtype: torch.dtype) -
         scheduler_config = json.loads((folder / "scheduler" / "scheduler_config.json").read_text())
         scheduler_cls = getattr(diffusers, scheduler_config.get("_class_name", "PNDMScheduler"))
         scheduler = scheduler_cls.from_config(scheduler_config)
-    except (OSError, ValueError, KeyError, AttributeError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError, KeyError, AttributeError, RuntimeError, TypeError, json.JSONDecodeError) as exc:
         raise ModelFolderError(f"model folder {folder} could not be loaded: {exc}") from exc
     if unet.config.cross_attention_dim != text_encoder.config.hidden_size:
         raise ModelFolderError(

@@ -1,0 +1,66 @@
+"""Broken model folders give a ModelFolderError naming the file and what was expected."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from composer.backends.riffusion import RiffusionBackend
+from composer.backends.tiny_pipeline import build_tiny_pipeline_folder
+from composer.errors import ModelFolderError
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    return build_tiny_pipeline_folder(tmp_path_factory.mktemp("tiny") / "model", seed=0)
+
+
+@pytest.fixture
+def copy(tiny, tmp_path) -> Path:
+    target = tmp_path / "model"
+    shutil.copytree(tiny, target)
+    return target
+
+
+def _load_error(folder: Path) -> str:
+    with pytest.raises(ModelFolderError) as info:
+        RiffusionBackend(folder, device="cpu")
+    return str(info.value)
+
+
+def test_missing_weight_file(copy):
+    next((copy / "unet").glob("*.safetensors")).unlink()
+    message = _load_error(copy)
+    assert "unet/" in message and "expected" in message
+
+
+def test_config_from_another_model(copy):
+    shutil.copyfile(copy / "vae" / "config.json", copy / "unet" / "config.json")
+    assert str(copy) in _load_error(copy)
+
+
+def test_weights_of_the_wrong_shape(copy):
+    config = json.loads((copy / "unet" / "config.json").read_text())
+    config["block_out_channels"] = [c * 2 for c in config["block_out_channels"]]
+    (copy / "unet" / "config.json").write_text(json.dumps(config))
+    assert str(copy) in _load_error(copy)
+
+
+def test_spectrogram_parameters_that_do_not_fit(copy):
+    path = copy / "spectrogram_params.json"
+    params = json.loads(path.read_text())
+    params["n_mels"] = 500  # not a multiple of the VAE's 8x downsampling
+    path.write_text(json.dumps(params))
+    assert "n_mels=500" in _load_error(copy)
+    params["n_melz"] = params.pop("n_mels")
+    path.write_text(json.dumps(params))
+    message = _load_error(copy)
+    assert "spectrogram_params.json" in message and "n_melz" in message
+
+
+def test_unreadable_config(copy):
+    (copy / "scheduler" / "scheduler_config.json").write_text("{not json")
+    assert str(copy) in _load_error(copy)
