@@ -74,3 +74,19 @@ def test_templates_new_and_schema(tmp_path):
 def test_backends_lists_tiny_random():
     result = runner.invoke(app, ["backends"])
     assert result.exit_code == 0 and "tiny-random" in result.output and "riffusion" in result.output
+
+
+def test_riffusion_backend_renders_a_model_folder_through_the_cli(tmp_path):
+    """A diffusers folder (here the tiny random one) loads through --backend riffusion --model PATH."""
+    from composer.backends.tiny_pipeline import build_tiny_pipeline_folder
+
+    folder = build_tiny_pipeline_folder(tmp_path / "model", seed=1)
+    outline = tmp_path / "one.yaml"
+    outline.write_text("title: one\nbpm: 120\nrender: {steps: 2}\nsections: {a: {bars: 2, prompt: piano}}\nform: [a]\n")
+    result = runner.invoke(app, ["render", str(outline), "-o", str(tmp_path / "song"), "--backend", "riffusion",
+                                 "--model", str(folder), "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "song" / "manifest.json").read_text())
+    assert manifest["backend"]["name"] == "riffusion" and manifest["backend"]["model"] == str(folder)
+    missing = runner.invoke(app, ["render", str(outline), "-o", str(tmp_path / "x"), "--backend", "riffusion"])
+    assert missing.exit_code == 3 and "--model PATH" in missing.output
