@@ -57,7 +57,20 @@ class ClipCache:
             return None
         return audio
 
-    def put(self, key: str, audio: np.ndarray) -> None:
+    def put(self, key: str, audio: np.ndarray, *, retry_seed: Optional[int] = None) -> None:
+        """Store a clip; ``retry_seed`` records the seed that replaced a failed render's."""
+        if retry_seed is not None:  # written first: a clip file never exists without its note
+            write_atomic(self._note(key), lambda tmp: tmp.write_text(json.dumps({"retry_seed": retry_seed})))
         buffer = io.BytesIO()
         np.save(buffer, np.asarray(audio, dtype=np.float32), allow_pickle=False)
         write_atomic(self.path(key), lambda tmp: tmp.write_bytes(buffer.getvalue()))
+
+    def retry_seed(self, key: str) -> Optional[int]:
+        """The seed actually used for a cached clip whose planned seed failed, else None."""
+        try:
+            return int(json.loads(self._note(key).read_text())["retry_seed"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _note(self, key: str) -> Path:
+        return self.folder / f"{key}.json"

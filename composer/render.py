@@ -84,10 +84,14 @@ def render_song(
     identity = backend.describe()
     keys = [clip_cache_key(r, backend_identity=identity) for r in requests]
     audio: dict[int, np.ndarray] = {}
+    retried: dict[int, int] = {}
     for i, key in enumerate(keys):
         cached = cache.get(key, num_samples=requests[i].num_samples)
         if cached is not None:
             audio[i] = cached
+            seed = cache.retry_seed(key)
+            if seed is not None:
+                retried[i] = seed
             if on_clip_done:
                 on_clip_done(i)
     # identical clips (a repeated chorus) are rendered once and shared
@@ -96,12 +100,11 @@ def render_song(
         if i not in audio:
             first_with_key.setdefault(keys[i], i)
     missing = sorted(first_with_key.values())
-    retried: dict[int, int] = {}
     for batch in _batches(missing, requests, batch_size):
         outputs = backend.render([requests[i] for i in batch])
         for i, out in zip(batch, outputs):
             out, seed = _checked(out, requests[i], backend, clip_index=i)
-            cache.put(keys[i], out)
+            cache.put(keys[i], out, retry_seed=seed)
             for j in range(len(requests)):
                 if keys[j] == keys[i]:
                     audio[j] = out
