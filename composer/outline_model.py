@@ -24,7 +24,9 @@ class _Strict(BaseModel):
 class RenderSettings(_Strict):
     """Song-wide render settings; sections may override denoising and guidance."""
 
-    steps: StrictInt = Field(50, ge=1, le=1000, description="Scheduler steps per clip (before strength).")
+    steps: Optional[StrictInt] = Field(
+        None, ge=1, le=1000, description="Scheduler steps per clip (before strength); default: the backend's own."
+    )
     guidance: Number = Field(7.0, gt=0, le=30, description="Classifier-free guidance scale.")
     denoising: Number = Field(
         0.75, gt=0, le=1, description="img2img strength: 0.75 keeps the groove, 1.0 ignores it."

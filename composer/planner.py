@@ -50,12 +50,14 @@ def plan_song(
     *,
     sample_rate_hz: int,
     max_clip_s: float,
+    default_steps: int = 50,
     overrides: Optional[Overrides] = None,
 ) -> Plan:
     """Expand an outline into the full timeline of clips.
 
     ``max_clip_s`` is the longest clip the backend renders well; each section is
     cut into the fewest near-equal clips of whole bars that fit in it.
+    ``default_steps`` applies when the outline leaves ``render.steps`` unset.
     """
     overrides = dict(overrides or {})
     beats_per_bar, beat_unit = outline.time_signature_tuple
@@ -78,7 +80,8 @@ def plan_song(
         clip_start_bar = bar
         for position, bars in enumerate(clip_bars):
             is_interp = position >= len(clip_bars) - interp_count
-            clips.append(_clip(outline, grid, occ, following, index=len(clips), section_index=index,
+            clips.append(_clip(outline, grid, occ, following, steps=outline.render.steps or default_steps,
+                               index=len(clips), section_index=index,
                                position=position, start_bar=clip_start_bar, bars=bars,
                                interp_step=(position - (len(clip_bars) - interp_count) + 1) if is_interp else 0,
                                interp_count=interp_count))
@@ -188,7 +191,7 @@ def _even_chunks(total: int, largest: int) -> list[int]:
     return [base + 1] * extra + [base] * (count - extra)
 
 
-def _clip(outline: Outline, grid: BarGrid, occ: _Occurrence, following: Optional[_Occurrence], *, index: int,
+def _clip(outline: Outline, grid: BarGrid, occ: _Occurrence, following: Optional[_Occurrence], *, steps: int, index: int,
           section_index: int, position: int, start_bar: int, bars: int, interp_step: int,
           interp_count: int) -> PlannedClip:
     seed_a = derive_seed(occ.seed, "clip", position)
@@ -206,7 +209,7 @@ def _clip(outline: Outline, grid: BarGrid, occ: _Occurrence, following: Optional
         index=index, section_index=section_index, start_bar=start_bar, bars=bars,
         start_sample=grid.bar_start_sample(start_bar), end_sample=grid.bar_start_sample(start_bar + bars),
         prompt_a=occ.prompt, prompt_b=prompt_b, alpha=round(alpha, 6), seed_a=seed_a, seed_b=seed_b,
-        denoising=round(denoising, 6), guidance=round(guidance, 6), steps=outline.render.steps,
+        denoising=round(denoising, 6), guidance=round(guidance, 6), steps=steps,
         negative_prompt=outline.negative_prompt, groove=occ.spec.groove, groove_style=outline.groove_style,
         role=occ.role, gain_db=float(occ.spec.gain_db), kind=kind,
     )

@@ -56,7 +56,7 @@ def plan_for_backend(outline: Outline, backend_name: str, overrides: Optional[di
 
     info = backend_info(backend_name)
     return plan_song(outline, sample_rate_hz=info.sample_rate_hz, max_clip_s=info.preferred_clip_s,
-                     overrides=overrides)
+                     default_steps=info.default_steps, overrides=overrides)
 
 
 def render_outline(outline_path: Path, folder: Path, backend: SpectrogramBackend, *, model: Optional[str],
@@ -65,7 +65,7 @@ def render_outline(outline_path: Path, folder: Path, backend: SpectrogramBackend
     started = time.perf_counter()
     outline = load_outline(outline_path)
     groove_root = Path(outline_path).resolve().parent
-    plan = plan_song(outline, sample_rate_hz=backend.sample_rate_hz, max_clip_s=backend.preferred_clip_s)
+    plan = _plan(outline, backend)
     check_groove_files(plan, groove_root=groove_root)
     stages = {"plan": time.perf_counter() - started}
     change = {"description": "render", "outline_file": str(Path(outline_path).resolve())}
@@ -82,8 +82,7 @@ def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend,
     manifest = read_manifest(folder)
     outline = outline_from_dict(manifest["outline"], source=f"{Path(folder) / 'manifest.json'} (outline)")
     overrides = _overrides_from_manifest(manifest)
-    old_plan = plan_song(outline, sample_rate_hz=backend.sample_rate_hz, max_clip_s=backend.preferred_clip_s,
-                         overrides=overrides)
+    old_plan = _plan(outline, backend, overrides)
     section = old_plan.section_for(selector)
     key = (section.name, section.occurrence)
     previous = overrides.get(key, SectionOverride())
@@ -95,8 +94,7 @@ def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend,
         prompt=prompt if prompt is not None else previous.prompt,
         denoising=denoising if denoising is not None else previous.denoising,
     )
-    plan = plan_song(outline, sample_rate_hz=backend.sample_rate_hz, max_clip_s=backend.preferred_clip_s,
-                     overrides=overrides)
+    plan = _plan(outline, backend, overrides)
     changed = [i for i, (a, b) in enumerate(zip(old_plan.clips, plan.clips)) if a != b]
     change = {"description": f"regenerate {section.name}:{section.occurrence}", "section": section.name,
               "occurrence": section.occurrence, "seed": overrides[key].seed, "prompt": overrides[key].prompt,
@@ -110,6 +108,12 @@ def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend,
                           stages={"plan": time.perf_counter() - started})
     result.changed_samples = span
     return result
+
+
+def _plan(outline: Outline, backend: SpectrogramBackend,
+          overrides: Optional[dict[tuple[str, int], SectionOverride]] = None) -> Plan:
+    return plan_song(outline, sample_rate_hz=backend.sample_rate_hz, max_clip_s=backend.preferred_clip_s,
+                     default_steps=backend.default_steps, overrides=overrides)
 
 
 def _render_take(folder: Path, outline: Outline, plan: Plan, backend: SpectrogramBackend, *,

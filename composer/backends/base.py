@@ -70,6 +70,11 @@ class SpectrogramBackend(abc.ABC):
         return 5.11
 
     @property
+    def default_steps(self) -> int:
+        """Scheduler steps used when the outline does not set render.steps (riffusion used 50)."""
+        return 50
+
+    @property
     def makes_music(self) -> bool:
         """False for random-weight models: the CLI and manifest then say it is noise."""
         return True

@@ -30,6 +30,8 @@ class BackendInfo:
     preferred_clip_s: float
     # False when it is random weights that make noise, not music
     makes_music: bool
+    # scheduler steps when the outline does not say
+    default_steps: int = 50
 
 
 def builtin_weights_dir() -> Path:
