@@ -305,6 +305,46 @@ def evaluate(
     console.print(f"wrote {folder / 'evaluation.json'}")
 
 
+@app.command()
+@friendly_errors
+def bench(
+    template: Annotated[str, typer.Option(help="Template whose sections and form the benchmark song uses.")] = "pop",
+    minutes: Annotated[str, typer.Option(help="Song lengths to time, comma-separated (e.g. 1,3,6,10).")] = "3",
+    repeats: Annotated[int, typer.Option(min=1, max=20, help="Cold runs per length (the median is reported).")] = 3,
+    regenerate: Annotated[Optional[str], typer.Option(help="Also time regenerating this section.")] = "chorus:2",
+    backend: Annotated[Optional[str], typer.Option(help="Backend name (default: the default backend).")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Model folder or hub id (riffusion backend).")] = None,
+    device: Annotated[Device, typer.Option(help="Where the model runs.")] = Device.auto,
+    batch_size: Annotated[int, typer.Option(min=1, max=64, help="Clips rendered per model call.")] = 4,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write every figure to this file.")] = None,
+) -> None:
+    """Time whole songs end to end: per-stage seconds, real-time factor, peak memory."""
+    from composer.bench import bench_song, summarize
+    from composer.files import write_json_atomic
+    from composer.templates_catalog import load_template
+
+    outline = load_template(template)
+    name = _resolve_backend_name(backend)
+    _quiet_model_loading()
+    try:
+        lengths = [float(m) * 60.0 for m in minutes.split(",")]
+    except ValueError:
+        raise typer.BadParameter(f"--minutes must be numbers separated by commas, got {minutes!r}") from None
+    results = {}
+    for seconds in lengths:
+        runs = [bench_song(outline, backend_name=name, model=model, device=device.value, duration_s=seconds,
+                           regenerate=regenerate, batch_size=batch_size) for _ in range(repeats)]
+        results[f"{seconds / 60:g} min"] = {"summary": summarize(runs), "runs": runs}
+        s = results[f"{seconds / 60:g} min"]["summary"]
+        stages = ", ".join(f"{k} {v:.2f}s" for k, v in s["median_stage_s"].items())
+        regen = f", regenerate {s['median_regenerate_s']:.1f}s" if "median_regenerate_s" in s else ""
+        out.print(f"{name} {format_mmss(runs[0]['duration_s'])}: median {s['median_total_s']:.1f}s "
+                  f"(RTF {s['median_real_time_factor']:.2f}x){regen}, peak RSS {s['peak_host_memory_mb']:.0f} MB; "
+                  f"{stages}", highlight=False)
+    if json_out:
+        write_json_atomic(json_out, {"backend": name, "template": template, "device": device.value, "results": results})
+
+
 def _summary(result, started: float) -> None:
     the_plan = result.plan
     total = time.perf_counter() - started

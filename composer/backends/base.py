@@ -8,8 +8,10 @@ model all sit behind it (audiocraft-style: one abstract model, many weights).
 from __future__ import annotations
 
 import abc
+import contextlib
+import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -86,6 +88,22 @@ class SpectrogramBackend(abc.ABC):
         Must contain everything about the model that changes its output: model id
         or weight hash, codec parameters, scheduler, dtype, device kind.
         """
+
+    @property
+    def stage_times_s(self) -> dict[str, float]:
+        """Seconds spent per internal stage (text, denoise, vae_decode, inversion...) since creation."""
+        if not hasattr(self, "_stage_times_s"):
+            self._stage_times_s: dict[str, float] = {}
+        return self._stage_times_s
+
+    @contextlib.contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        """Add the wall time of the block to ``stage_times_s[stage]`` (for `composer bench`)."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stage_times_s[stage] = self.stage_times_s.get(stage, 0.0) + time.perf_counter() - started
 
     @abc.abstractmethod
     def render(self, requests: Sequence[ClipRequest]) -> list[np.ndarray]:

@@ -9,6 +9,7 @@ initial noises slerped, as Riffusion did) and clips of one width batched.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import inspect
 import json
@@ -16,7 +17,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Hashable, Sequence
+from typing import Any, Callable, Hashable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -234,6 +235,14 @@ class RiffusionBackend(SpectrogramBackend):
             "vae_scale_factor": self.vae_scale_factor,
         }
 
+    @contextlib.contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        """Stage timing that waits for the GPU, so asynchronous CUDA work is counted where it runs."""
+        with super().timed(stage):
+            yield
+            if self.device.type == "cuda":
+                torch.cuda.synchronize(self.device)
+
     def width_for_samples(self, num_samples: int) -> int:
         """Image width in px for a clip: its frames, rounded up to the VAE's spatial factor."""
         frames = max(self.codec.frames_for_samples(num_samples), self.codec.min_frames)
@@ -266,21 +275,26 @@ class RiffusionBackend(SpectrogramBackend):
         if strength >= 1.0:
             latents = noise * scheduler.init_noise_sigma
         else:
-            init = torch.cat([self._encode_init(r.init_audio, width=width) for r in requests])
+            with self.timed("vae_encode"):
+                init = torch.cat([self._encode_init(r.init_audio, width=width) for r in requests])
             latents = scheduler.add_noise(init, noise, timesteps[:1].repeat(len(requests)))
 
-        context = torch.cat(
-            [torch.cat([self._embed(r.negative_prompt) for r in requests])]
-            + [torch.cat([lerp(r.alpha, self._embed(r.prompt_a), self._embed(r.prompt_b)) for r in requests])]
-        )
+        with self.timed("text"):
+            context = torch.cat(
+                [torch.cat([self._embed(r.negative_prompt) for r in requests])]
+                + [torch.cat([lerp(r.alpha, self._embed(r.prompt_a), self._embed(r.prompt_b)) for r in requests])]
+            )
         guidance = torch.tensor([r.guidance for r in requests], device=self.device, dtype=self.dtype)
-        latents = self._denoise(latents, scheduler=scheduler, timesteps=timesteps, context=context,
-                                guidance=guidance, requests=requests)
+        with self.timed("denoise"):
+            latents = self._denoise(latents, scheduler=scheduler, timesteps=timesteps, context=context,
+                                    guidance=guidance, requests=requests)
 
-        images = parts.vae.decode(latents / parts.vae.config.scaling_factor).sample.float()
-        # the VAE returns RGB of a grey picture; the channel mean is its least noisy reading
-        mels = self.codec.unit_to_mel(images.mean(dim=1).clamp(-1.0, 1.0))
-        return [self._decode_audio(mel, request) for mel, request in zip(mels, requests)]
+        with self.timed("vae_decode"):
+            images = parts.vae.decode(latents / parts.vae.config.scaling_factor).sample.float()
+            # the VAE returns RGB of a grey picture; the channel mean is its least noisy reading
+            mels = self.codec.unit_to_mel(images.mean(dim=1).clamp(-1.0, 1.0))
+        with self.timed("inversion"):
+            return [self._decode_audio(mel, request) for mel, request in zip(mels, requests)]
 
     def _denoise(
         self, latents: torch.Tensor, *, scheduler: Any, timesteps: torch.Tensor, context: torch.Tensor,
