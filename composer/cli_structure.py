@@ -40,23 +40,16 @@ def fail(message: str, *, code: int = 2) -> typer.Exit:
     return typer.Exit(code=code)
 
 
-def read_outline_form(path: Path) -> tuple[list[str], list[int] | None]:
-    """Section names in form order and their bars (None if any is missing) from an outline YAML."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ValueError(f"{path}: cannot read outline: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: an outline must be a YAML mapping with sections and form")
-    form, sections = data.get("form"), data.get("sections") or {}
-    if form == "learned":
-        raise ValueError(f"{path}: form: learned has no fixed form to score (sample one with `composer structure sample`)")
-    if not isinstance(form, list) or not form or not all(isinstance(name, str) for name in form):
-        raise ValueError(f"{path}: 'form' must be a non-empty list of section names")
-    bars = [(sections.get(name) or {}).get("bars") for name in form]
-    if all(isinstance(b, int) and not isinstance(b, bool) and b > 0 for b in bars):
-        return form, bars
-    return form, None
+def read_outline_form(path: Path) -> tuple[list[str], list[int]]:
+    """Section names in form order and their bars, through composer's outline loader.
+
+    Errors name the file, line and field; ``form: learned`` is resolved the way the planner resolves it.
+    """
+    from composer.outline import load_outline
+    from composer.planner import resolve_form
+
+    form, sections, _ = resolve_form(load_outline(path))
+    return form, [sections[name].bars for name in form]
 
 
 @structure_app.command()
@@ -106,8 +99,8 @@ def score(
         names, bars = read_outline_form(outline)
         labels = [label_of_name(name) for name in names]
         result = shipped_model().score_form(labels, bars, genre=genre.value)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
+    except (ValueError, ComposerError) as exc:
+        raise fail(str(exc), code=getattr(exc, "exit_code", 2)) from None
     table = Table(title=f"{outline} under the {genre.value} form model (bits)")
     for column in ("#", "section", "label", "bars", "label bits", "bars bits", "note"):
         table.add_column(column, justify="right" if "bits" in column or column in ("#", "bars") else "left")

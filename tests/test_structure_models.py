@@ -300,14 +300,24 @@ def test_cli_bad_input_exits_2_with_a_clear_message(cli, tmp_path):
 
 def test_cli_score_flags_unusual_forms(cli, tmp_path):
     weird = tmp_path / "weird.yaml"
-    weird.write_text(yaml.safe_dump({"sections": {"outro": {"bars": 8}, "intro": {"bars": 4}},
+    weird.write_text(yaml.safe_dump({"title": "weird", "bpm": 100,
+                                     "sections": {"outro": {"bars": 8, "prompt": "fade"},
+                                                  "intro": {"bars": 4, "prompt": "start"}},
                                      "form": ["outro", "outro", "intro"]}))
     result = cli("score", str(weird), "--genre", "pop")
     assert result.exit_code == 0, result.output
     assert "unusual for pop" in result.output
+    # form: learned is scored as the planner resolves it (same seed, same form)
     learned = tmp_path / "learned.yaml"
-    learned.write_text(yaml.safe_dump({"form": "learned", "structure": {"genre": "pop", "duration": "3:00"}}))
-    assert cli("score", str(learned)).exit_code == 2
+    learned.write_text(yaml.safe_dump({"title": "l", "bpm": 110, "form": "learned",
+                                       "structure": {"genre": "pop", "duration": "3:00"}}))
+    result = cli("score", str(learned))
+    assert result.exit_code == 0, result.output
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(yaml.safe_dump({"title": "b", "bpm": 100, "sections": {"a": {"bars": 4, "prompt": "p"}},
+                                      "form": ["a", "b"]}))
+    result = cli("score", str(broken))
+    assert result.exit_code == 2 and "broken.yaml:" in result.output and "form[1]" in result.output
 
 
 def test_cli_train_writes_a_loadable_model(cli, corpus, tmp_path):
