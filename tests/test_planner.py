@@ -138,3 +138,17 @@ def test_odd_meter_bars():
     plan = plan_song(outline, sample_rate_hz=22050, max_clip_s=5.94)
     grid = BarGrid(bpm=140, beats_per_bar=7, beat_unit=8, sample_rate_hz=22050)
     assert plan.total_samples == grid.bar_start_sample(sum(s.bars for s in plan.sections))
+
+
+def test_learned_form_is_sampled_at_plan_time_and_recorded():
+    text = ("title: learned\nbpm: 110\nseed: 9\nform: learned\nstructure: {genre: pop, duration: '3:00'}\n"
+            "sections:\n  chorus: {bars: 8, prompt: big chorus}\n")
+    first = plan_song(parse_outline(text), sample_rate_hz=22050, max_clip_s=5.94)
+    again = plan_song(parse_outline(text), sample_rate_hz=22050, max_clip_s=5.94)
+    assert first == again  # same seed, same form
+    assert first.learned_form["genre"] == "pop" and first.learned_form["form"] == list(first.form)
+    assert abs(first.duration_s - 180) <= 9  # within 5 %
+    choruses = [s for s in first.sections if s.name == "chorus"]
+    assert choruses and all(s.bars == 8 and s.prompt.startswith("big chorus") for s in choruses)
+    other = plan_song(parse_outline(text.replace("seed: 9", "seed: 10")), sample_rate_hz=22050, max_clip_s=5.94)
+    assert other.form != first.form or other.sections != first.sections
