@@ -54,10 +54,12 @@ def _options(style):
 
 
 def test_definitions_cover_styles_instruments_and_families():
-    programs, families = set(), set()
+    programs, families, used = set(), set(), {"timpani"}
     for style in STYLES:
+        used.update(style.pads)
         for role, option in _options(style):
             key, pattern = split_option(option)
+            used.add(key)
             table = {"bass": BASS_PATTERNS, "chords": CHORD_PATTERNS, "lead": LEAD_RHYTHMS}[role]
             assert pattern in table, f"{style.name}: unknown {role} pattern {pattern}"
             programs.add(INSTRUMENTS[key].program)
@@ -72,6 +74,7 @@ def test_definitions_cover_styles_instruments_and_families():
             assert progressions, f"{style.name} has no {mode} progression"
             for symbol in (s for p in progressions for s in p):
                 hm.parse_chord(symbol, tonic_pc=0)
+    assert used == set(INSTRUMENTS), f"defined but never used: {set(INSTRUMENTS) - used}"
     assert len(STYLES) >= 12
     assert len(programs) >= 24
     assert len(families) >= 8

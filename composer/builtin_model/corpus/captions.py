@@ -19,7 +19,7 @@ _TEMPO_PHRASES = {
     "fast": ("fast", "uptempo", "driving", "brisk"),
 }
 _DENSITY_PHRASES = {
-    "sparse": ("sparse", "stripped-back", "minimal"),
+    "sparse": ("sparse", "stripped-back", "bare"),
     "full": ("full", "full-band", "layered"),
 }
 _BPM_FORMS = ("{bpm} bpm", "{bpm} BPM", "at {bpm} bpm", "{bpm} beats per minute", "tempo {bpm} bpm")
@@ -76,12 +76,14 @@ def caption(tags: ClipTags, *, rng: np.random.Generator) -> str:
         others = ["nothing else" if rng.random() < 0.3 else "soft accompaniment"]
     tempo = _TEMPO_PHRASES[tags.tempo_word][int(rng.integers(4))]
     density = _DENSITY_PHRASES[tags.density][int(rng.integers(3))]
+    template = _TEMPLATES[int(rng.integers(len(_TEMPLATES)))]
     extras = []
     if tags.time_signature == "3/4" and rng.random() < 0.7:
-        extras.append(str(rng.choice(["in 3/4", "in waltz time", "three-four time"])))
-    if rng.random() < 0.25:
+        meters = ["in 3/4", "three-four time"] + ([] if "waltz" in style_phrase else ["in waltz time"])
+        extras.append(meters[int(rng.integers(len(meters)))])
+    if rng.random() < 0.25 and "{key}" not in template:
         extras.append(f"in {tags.key}")
-    if rng.random() < 0.2:
+    if rng.random() < 0.2 and "density}" not in template:
         extras.append(density)
     fields = {
         "style": style_phrase, "lead": lead, "a_lead": _article(lead), "others": _join(others),
@@ -90,5 +92,5 @@ def caption(tags: ClipTags, *, rng: np.random.Generator) -> str:
         "bpm": _BPM_FORMS[int(rng.integers(len(_BPM_FORMS)))].format(bpm=tags.bpm),
         "bpm_plain": f"{tags.bpm} bpm", "key": tags.key, "extras": "".join(f", {e}" for e in extras),
     }
-    text = _TEMPLATES[int(rng.integers(len(_TEMPLATES)))].format(**fields)
+    text = template.format(**fields)
     return text[0].upper() + text[1:] if rng.random() < 0.3 else text

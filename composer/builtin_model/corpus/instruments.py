@@ -37,7 +37,6 @@ def _inst(program, family, nicknames, low_note, high_note, sustained=False):
 # Keyed by a short name the style table refers to.
 INSTRUMENTS: dict[str, Instrument] = {
     "piano": _inst(0, "piano", ["piano", "grand piano", "acoustic piano"], 36, 96),
-    "bright_piano": _inst(1, "piano", ["bright piano", "piano"], 36, 96),
     "rhodes": _inst(4, "electric piano", ["rhodes", "electric piano", "rhodes piano"], 40, 88),
     "fm_piano": _inst(5, "electric piano", ["fm electric piano", "dx electric piano", "electric piano"], 40, 88),
     "clavinet": _inst(7, "electric piano", ["clavinet", "clav", "funky clavinet"], 40, 84),
@@ -46,11 +45,9 @@ INSTRUMENTS: dict[str, Instrument] = {
     "music_box": _inst(10, "mallets", ["music box", "music-box bells"], 60, 96),
     "vibraphone": _inst(11, "mallets", ["vibraphone", "vibes"], 53, 89),
     "marimba": _inst(12, "mallets", ["marimba"], 48, 84),
-    "steel_drums": _inst(114, "mallets", ["steel drums", "steel pan"], 55, 84),
     "organ": _inst(16, "organ", ["organ", "hammond organ", "drawbar organ"], 36, 88, True),
     "perc_organ": _inst(17, "organ", ["percussive organ", "organ"], 36, 88, True),
     "rock_organ": _inst(18, "organ", ["rock organ", "organ", "overdriven organ"], 36, 88, True),
-    "church_organ": _inst(19, "organ", ["church organ", "pipe organ"], 36, 88, True),
     "accordion": _inst(21, "reed", ["accordion"], 53, 89, True),
     "harmonica": _inst(22, "reed", ["harmonica", "blues harp"], 60, 88, True),
     "nylon_guitar": _inst(24, "guitar", ["nylon guitar", "classical guitar", "nylon-string guitar"], 40, 79),
