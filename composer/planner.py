@@ -132,16 +132,18 @@ def resolve_form(outline: Outline) -> tuple[list[str], dict[str, SectionSpec], O
 
 
 def infer_role(name: str) -> str:
-    """'chorus_2' -> 'chorus', 'Pre-Chorus' -> 'prechorus', 'bridge' -> 'bridge', 'xyz' -> 'other'."""
-    base = re.sub(r"[\s_\-]*(\d+|[a-z])?$", "", name.lower()) if len(name) > 1 else name.lower()
-    for candidate in (name.lower(), base, re.sub(r"[\s_\-\d]+$", "", name.lower())):
-        candidate = _ROLE_ALIASES.get(candidate, candidate)
-        if candidate in ROLES:
-            return candidate
-    for role in ROLES:
-        if name.lower().startswith(role):
+    """'chorus_2' -> 'chorus', 'Pre-Chorus' -> 'prechorus', 'verse_b' -> 'verse', 'xyz' -> 'other'."""
+    lowered = name.lower()
+    candidates = [
+        lowered,
+        re.sub(r"[\s_\-]*\d+$", "", lowered),  # numbered: verse2, chorus_3
+        re.sub(r"[\s_\-]+[a-z]$", "", lowered),  # lettered: verse_b, intro-a
+    ]
+    for candidate in candidates:
+        role = _ROLE_ALIASES.get(candidate, candidate)
+        if role in ROLES:
             return role
-    return "other"
+    return next((role for role in ROLES if lowered.startswith(role)), "other")
 
 
 def compose_prompt(section_prompt: str, *, style: str, key: Optional[str]) -> str:
