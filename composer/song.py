@@ -7,6 +7,7 @@ archiving the previous take before anything is replaced.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import platform
 import time
 from dataclasses import dataclass, field
@@ -80,6 +81,11 @@ def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend,
     """Re-render one section occurrence with a new seed/prompt; everything else stays sample-identical."""
     started = time.perf_counter()
     manifest = read_manifest(folder)
+    if json.loads(json.dumps(backend.describe())) != manifest["backend"].get("identity"):
+        raise SongFolderError(
+            f"{folder}: this song was rendered with a different model or settings ({manifest['backend']['name']}, "
+            "identity in manifest.json) than the one loaded now, so regenerating one section would change every "
+            "clip; render the whole song again with `composer render` instead")
     outline = outline_from_dict(manifest["outline"], source=f"{Path(folder) / 'manifest.json'} (outline)")
     overrides = _overrides_from_manifest(manifest)
     old_plan = _plan(outline, backend, overrides)

@@ -110,3 +110,18 @@ def test_groove_loop_file_is_used_on_the_song_grid(tmp_path):
     expected = loop[(np.arange(seen[1].size) + start - pad) % loop.size] / np.abs(loop).max() * 0.5
     np.testing.assert_allclose(seen[1], expected, atol=1e-6)
     assert seen[0] is not None and not np.allclose(seen[0][:1000], expected[:1000])  # section a: auto groove
+
+
+def test_regenerate_refuses_when_the_model_changed(outline, tmp_path):
+    from composer.errors import SongFolderError
+    from composer.song import regenerate_section
+
+    render_outline(outline, tmp_path / "song", FlakyBackend(bad="nan", failures=0), model=None, device="cpu")
+
+    class Retrained(FlakyBackend):
+        def describe(self):
+            return {"name": self.name, "weights": "v2"}
+
+    with pytest.raises(SongFolderError, match="different model"):
+        regenerate_section(tmp_path / "song", "b", Retrained(bad="nan", failures=0), seed=1, prompt=None,
+                           denoising=None, device="cpu")
