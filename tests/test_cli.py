@@ -90,3 +90,13 @@ def test_riffusion_backend_renders_a_model_folder_through_the_cli(tmp_path):
     assert manifest["backend"]["name"] == "riffusion" and manifest["backend"]["model"] == str(folder)
     missing = runner.invoke(app, ["render", str(outline), "-o", str(tmp_path / "x"), "--backend", "riffusion"])
     assert missing.exit_code == 3 and "--model PATH" in missing.output
+
+
+def test_registry_facts_match_the_loaded_tiny_backend():
+    """`composer plan` uses static registry facts; they must equal what the loaded backend reports."""
+    from composer.backends.registry import backend_info, load_backend
+
+    info = backend_info("tiny-random")
+    backend = load_backend("tiny-random", device="cpu")
+    assert (info.sample_rate_hz, info.preferred_clip_s, info.default_steps, info.makes_music) == (
+        backend.sample_rate_hz, backend.preferred_clip_s, backend.default_steps, backend.makes_music)

@@ -49,7 +49,7 @@ def backend_infos() -> list[BackendInfo]:
                     "when online; a CUDA GPU (CPU works but takes minutes per clip)", 44100, 5.11, True),
         BackendInfo("tiny-random", "tiny random-weight pipeline of the Stable Diffusion classes; exercises "
                     "the whole path in seconds. It makes noise, not music", "nothing (built in code)",
-                    44100, 5.11, False),
+                    44100, 5.11, False, default_steps=20),
     ]
     if builtin_available():
         from composer.backends.builtin import builtin_info

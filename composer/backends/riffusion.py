@@ -349,6 +349,10 @@ class RiffusionBackend(SpectrogramBackend):
         return self._embeddings[prompt]
 
 
+#: scheduler steps of the tiny-random backend when the outline does not set render.steps
+TINY_DEFAULT_STEPS = 20
+
+
 class TinyRandomBackend(RiffusionBackend):
     """The tiny random-weight folder (built once into the cache), loaded like a real checkpoint."""
 
@@ -363,6 +367,11 @@ class TinyRandomBackend(RiffusionBackend):
     @property
     def makes_music(self) -> bool:
         return False
+
+    @property
+    def default_steps(self) -> int:
+        """Random weights gain nothing from 50 steps; 20 still runs every part of the loop."""
+        return TINY_DEFAULT_STEPS
 
 
 def effective_strength(request: ClipRequest) -> float:
