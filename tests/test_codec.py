@@ -16,15 +16,6 @@ from composer.errors import CodecError
 SMALL = SpectrogramParams(sample_rate_hz=22_050, n_mels=128)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """One intra-op thread: on a shared 2-core machine two threads spin-wait and run ~5x slower."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 @pytest.fixture(scope="module")
 def small_codec() -> SpectrogramCodec:
     return SpectrogramCodec(SMALL)

@@ -26,15 +26,6 @@ SAMPLE_RATE_HZ = 44_100
 HALF_SECOND = SAMPLE_RATE_HZ // 2
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """One intra-op thread: on a shared 2-core machine two threads spin-wait and run ~5x slower."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 @pytest.fixture(scope="module")
 def tiny_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_pipeline_folder(tmp_path_factory.mktemp("tiny") / "model", seed=0)
