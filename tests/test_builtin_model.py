@@ -24,7 +24,14 @@ from composer.builtin_model.config import (
     VaeArchitecture,
 )
 from composer.builtin_model.model import build_unet, build_vae, load_builtin_model, save_builtin_model
-from composer.builtin_model.training import TrainSettings, export_model, load_run_config, train_unet, train_vae
+from composer.builtin_model.training import (
+    TrainSettings,
+    export_model,
+    load_run_config,
+    train_decoder,
+    train_unet,
+    train_vae,
+)
 from composer.codec.params import SpectrogramParams
 from composer.errors import ComposerError, ModelFolderError
 
@@ -213,7 +220,10 @@ def test_training_checkpoints_resumes_and_exports(tmp_path):
     assert [r["step"] for r in records] == [1, 2, 3]
     assert all(np.isfinite(r["loss"]) and np.isfinite(r["val_loss_ema"]) for r in records)
 
+    assert train_decoder(corpus, run, config=config, settings=settings, log=quiet) == 1
     exported = export_model(run, tmp_path / "exported", log=quiet)
+    training = json.loads((exported / "model_index.json").read_text())["composer"]["training"]
+    assert (training["vae_steps"], training["unet_steps"], training["decoder_finetune_steps"]) == (3, 3, 1)
     backend = BuiltinBackend(exported, device="cpu")
     assert backend.makes_music is True
     assert backend.render([request(num_samples=3000)])[0].shape == (3000,)

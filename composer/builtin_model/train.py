@@ -2,10 +2,12 @@
 
     python -m composer.builtin_model.train --corpus data/corpus --stage vae --out runs/builtin --steps 3000
     python -m composer.builtin_model.train --corpus data/corpus --stage unet --out runs/builtin --steps 20000
+    python -m composer.builtin_model.train --corpus data/corpus --stage decoder --out runs/builtin --steps 2000
     python -m composer.builtin_model.train --stage export --out runs/builtin --weights composer/builtin_model/weights
 
 Add ``--resume`` to continue a stage from its checkpoint (``runs/builtin/<stage>/checkpoint.pt``);
-the loss goes to ``runs/builtin/<stage>/log.jsonl`` and stdout.
+the loss goes to ``runs/builtin/<stage>/log.jsonl`` and stdout. The optional ``decoder`` stage
+fine-tunes the VAE decoder with the encoder frozen (the UNet's latents stay valid); export ships it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,14 @@ from pathlib import Path
 
 import torch
 
-from composer.builtin_model.training import TrainSettings, export_model, load_run_config, train_unet, train_vae
+from composer.builtin_model.training import (
+    TrainSettings,
+    export_model,
+    load_run_config,
+    train_decoder,
+    train_unet,
+    train_vae,
+)
 from composer.errors import ComposerError
 
 DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -25,7 +34,7 @@ DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m composer.builtin_model.train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--stage", choices=("vae", "unet", "export"), required=True)
+    parser.add_argument("--stage", choices=("vae", "unet", "decoder", "export"), required=True)
     parser.add_argument("--corpus", type=Path, default=Path("data/corpus"), help="corpus folder (metadata.jsonl)")
     parser.add_argument("--out", type=Path, default=Path("runs/builtin"), help="run folder: caches, checkpoints, logs")
     parser.add_argument("--steps", type=int, default=0, help="train until this many steps in all")
@@ -55,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
                                  warmup_steps=args.warmup_steps, checkpoint_every=args.checkpoint_every,
                                  eval_every=args.eval_every, seed=args.seed, device=args.device)
         config = load_run_config(args.out)
-        train = train_vae if args.stage == "vae" else train_unet
+        train = {"vae": train_vae, "unet": train_unet, "decoder": train_decoder}[args.stage]
         step = train(args.corpus, args.out, config=config, settings=settings, resume=args.resume,
                      log=lambda line: print(line, flush=True))
         print(f"{args.stage}: {step} steps done; checkpoint {args.out / args.stage / 'checkpoint.pt'}", flush=True)

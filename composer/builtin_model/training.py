@@ -194,23 +194,95 @@ def train_unet(
     return step
 
 
+def train_decoder(
+    corpus_dir: str | Path,
+    run_dir: str | Path,
+    *,
+    config: BuiltinModelConfig,
+    settings: TrainSettings,
+    loss: VaeLoss = VaeLoss(),
+    resume: bool = False,
+    log: Callable[[str], None] = print,
+) -> int:
+    """Fine-tune the VAE decoder on cached latents, encoder frozen: the UNet's latents stay valid.
+
+    Runs after (or beside) the UNet stage; ``export_model`` ships this decoder
+    when its checkpoint exists. Returns the step count reached.
+    """
+    run_dir, device = Path(run_dir), torch.device(settings.device)
+    stage_dir = _stage_dir(run_dir, "decoder", resume=resume)
+    vae, vae_step = load_trained_vae(run_dir, config=config, device=device)
+    codec = SpectrogramCodec(config.codec)
+    train = _unit_latents(corpus_dir, run_dir, "train", codec=codec, config=config, vae=vae, vae_step=vae_step, log=log)
+    validation = None
+    if _has_split(corpus_dir, "validation"):
+        validation = _unit_latents(corpus_dir, run_dir, "validation", codec=codec, config=config, vae=vae,
+                                   vae_step=vae_step, log=log)
+    parts = (vae.decoder, vae.post_quant_conv)
+    for part in parts:
+        part.requires_grad_(True)
+    optimizer = torch.optim.AdamW([p for part in parts for p in part.parameters()], lr=settings.learning_rate,
+                                  weight_decay=0.0)
+    extra: dict[str, Any] = {}
+    step = _restore(stage_dir, resume=resume, modules={"model": vae}, optimizer=optimizer, log=log, extra=extra)
+    if extra.get("vae_step", vae_step) != vae_step:
+        raise ComposerError(f"{stage_dir} fine-tunes the VAE of step {extra['vae_step']}, "
+                            f"but {run_dir / 'vae'} now holds step {vae_step}")
+    factor = 2 ** (len(config.vae.block_out_channels) - 1)
+    crop = min(loss.crop_frames, config.train_frames) // factor
+    val_batch = None
+    if validation is not None:
+        val_batch = _decoder_batch(*validation, batch_size=32, crop=crop, factor=factor,
+                                   generator=_step_generator(settings.seed, "decoder-validation", 0))
+    while step < settings.steps:
+        started = time.perf_counter()
+        generator = _step_generator(settings.seed, "decoder", step)
+        latents, units = _decoder_batch(*train, batch_size=settings.batch_size, crop=crop, factor=factor,
+                                        generator=generator)
+        rec = (vae.decode(latents.to(device)).sample - units.to(device)).abs().mean()
+        _optimise(optimizer, rec, optimizer.param_groups[0]["params"], lr=_learning_rate(settings, step))
+        step += 1
+        record = {"step": step, "rec_l1": rec.item(), "lr": _learning_rate(settings, step - 1),
+                  "step_s": time.perf_counter() - started}
+        if val_batch is not None and settings.eval_every and step % settings.eval_every == 0:
+            with torch.inference_mode():
+                record["val_rec_l1"] = float((vae.decode(val_batch[0].to(device)).sample
+                                              - val_batch[1].to(device)).abs().mean())
+        _log_step(stage_dir, record, log=log)
+        if step % settings.checkpoint_every == 0 or step == settings.steps:
+            _save_checkpoint(stage_dir, step=step, modules={"model": vae}, optimizer=optimizer,
+                             extra={"config": config_to_dict(config), "vae_step": vae_step})
+    return step
+
+
 def export_model(run_dir: str | Path, weights_dir: str | Path, *, log: Callable[[str], None] = print) -> Path:
     """Write the shipped folder (fp16 safetensors + configs) from the run's VAE and EMA UNet checkpoints."""
     run_dir = Path(run_dir)
     config = load_run_config(run_dir)
     vae, vae_step = load_trained_vae(run_dir, config=config, device=torch.device("cpu"))
+    decoder_steps = 0
+    decoder_path = run_dir / "decoder" / CHECKPOINT_FILE
+    if decoder_path.is_file():
+        decoder_checkpoint = _read_checkpoint(decoder_path)
+        if decoder_checkpoint["extra"]["vae_step"] == vae_step:
+            vae.load_state_dict(decoder_checkpoint["modules"]["model"])
+            decoder_steps = int(decoder_checkpoint["step"])
+        else:
+            log(f"ignoring {decoder_path}: it fine-tunes the VAE of step {decoder_checkpoint['extra']['vae_step']}")
     unet_checkpoint = _read_checkpoint(run_dir / "unet" / CHECKPOINT_FILE)
     unet = build_unet(config.unet, latent_channels=config.vae.latent_channels, text=config.text)
     unet.load_state_dict(unet_checkpoint["modules"]["ema"])
     training = {
         "vae_steps": vae_step,
+        "decoder_finetune_steps": decoder_steps,
         "unet_steps": unet_checkpoint["step"],
         "unet_weights": "EMA",
         "corpus_clips": len(json.loads((run_dir / "cache" / "units_train.json").read_text())["ids"]),
     }
     folder = save_builtin_model(weights_dir, config=config, vae=vae, unet=unet,
                                 latent_scale=unet_checkpoint["extra"]["latent_scale"], makes_music=True, training=training)
-    log(f"exported {folder}: VAE step {vae_step}, UNet step {unet_checkpoint['step']} (EMA)")
+    log(f"exported {folder}: VAE step {vae_step} (+{decoder_steps} decoder steps), "
+        f"UNet step {unet_checkpoint['step']} (EMA)")
     return folder
 
 
@@ -250,9 +322,9 @@ def _optional_units(corpus_dir, run_dir: Path, *, codec, config, log):
                             cache_dir=run_dir / "cache", log=log)
 
 
-def _latent_split(corpus_dir, run_dir: Path, split: str, *, codec, config, vae, vae_step: int, encoder,
-                  log) -> dict[str, np.ndarray]:
-    """Latents, caption token states and pooled vectors of one split (all cached on disk)."""
+def _unit_latents(corpus_dir, run_dir: Path, split: str, *, codec, config, vae, vae_step: int,
+                  log) -> tuple[np.ndarray, Any]:
+    """(VAE posterior means [n, c, h, w], unit cache) of one split (both cached on disk)."""
     units = build_unit_cache(corpus_dir, split=split, codec=codec, frames=config.train_frames,
                              cache_dir=run_dir / "cache", log=log)
     device = next(vae.parameters()).device
@@ -263,9 +335,28 @@ def _latent_split(corpus_dir, run_dir: Path, split: str, *, codec, config, vae, 
 
     latents = build_latent_cache(units.images, encode=encode, cache_path=run_dir / "cache" / f"latents_{split}.npy",
                                  key=f"vae-step-{vae_step}", log=log)
+    return np.asarray(latents), units
+
+
+def _latent_split(corpus_dir, run_dir: Path, split: str, *, codec, config, vae, vae_step: int, encoder,
+                  log) -> dict[str, np.ndarray]:
+    """Latents, caption token states and pooled vectors of one split (all cached on disk)."""
+    latents, units = _unit_latents(corpus_dir, run_dir, split, codec=codec, config=config, vae=vae,
+                                   vae_step=vae_step, log=log)
     states, pooled = build_caption_cache(units.captions, encode=lambda texts: encode_prompts(encoder, texts),
                                          cache_path=run_dir / "cache" / f"captions_{split}.npz", log=log)
-    return {"latents": np.asarray(latents), "states": states, "pooled": pooled}
+    return {"latents": latents, "states": states, "pooled": pooled}
+
+
+def _decoder_batch(latents: np.ndarray, units, *, batch_size: int, crop: int, factor: int,
+                   generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Aligned random crops: latents [b, c, h, crop] and their unit images [b, 1, n_mels, crop * factor]."""
+    rows = torch.randint(len(latents), (batch_size,), generator=generator).tolist()
+    starts = torch.randint(latents.shape[-1] - crop + 1, (batch_size,), generator=generator).tolist()
+    latent_crops = [np.asarray(latents[r, :, :, s : s + crop], dtype=np.float32) for r, s in zip(rows, starts)]
+    unit_crops = [np.asarray(units.images[r, :, s * factor : (s + crop) * factor], dtype=np.float32)
+                  for r, s in zip(rows, starts)]
+    return torch.from_numpy(np.stack(latent_crops)), torch.from_numpy(np.stack(unit_crops)).unsqueeze(1)
 
 
 @contextlib.contextmanager
