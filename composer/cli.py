@@ -1,4 +1,4 @@
-"""The `composer` command line: render, plan, regenerate, takes, templates, schema, backends."""
+"""The `composer` command line: render, plan, regenerate, takes, restore, evaluate, bench, templates, schema, backends."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Annotated, Callable, Optional, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from composer.errors import ComposerError
@@ -39,19 +40,13 @@ def friendly_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except ComposerError as exc:
-            console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(code=exc.exit_code) from None
         except KeyboardInterrupt:
             console.print("[yellow]interrupted[/]: finished clips are cached; run the same command to resume")
             raise typer.Exit(code=130) from None
 
     return wrapper  # type: ignore[return-value]
-
-
-def _backend_names() -> list[str]:
-    from composer.backends.registry import backend_infos
-
-    return [info.name for info in backend_infos()]
 
 
 def _quiet_model_loading() -> None:

@@ -100,3 +100,10 @@ def test_registry_facts_match_the_loaded_tiny_backend():
     backend = load_backend("tiny-random", device="cpu")
     assert (info.sample_rate_hz, info.preferred_clip_s, info.default_steps, info.makes_music) == (
         backend.sample_rate_hz, backend.preferred_clip_s, backend.default_steps, backend.makes_music)
+
+
+def test_error_text_is_not_read_as_markup(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(GOOD.replace("form: [a, b, a]", "form: [a, '[red]x[/red]']"))
+    result = runner.invoke(app, ["plan", str(path)])
+    assert result.exit_code == 2 and "'[red]x[/red]' is not defined" in result.output
