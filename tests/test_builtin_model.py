@@ -23,7 +23,13 @@ from composer.builtin_model.config import (
     UnetArchitecture,
     VaeArchitecture,
 )
-from composer.builtin_model.model import build_unet, build_vae, load_builtin_model, save_builtin_model
+from composer.builtin_model.model import (
+    LatentNorm,
+    build_unet,
+    build_vae,
+    load_builtin_model,
+    save_builtin_model,
+)
 from composer.builtin_model.training import (
     TrainSettings,
     export_model,
@@ -46,6 +52,7 @@ TINY = BuiltinModelConfig(
     default_steps=4,
 )
 RATE = TINY.codec.sample_rate_hz
+NORM = LatentNorm(mean=(0.1, -0.2, 0.0, 0.3), std=(1.0, 2.0, 0.5, 1.5))
 
 
 def tiny_folder(path: Path, *, seed: int = 0) -> Path:
@@ -53,7 +60,7 @@ def tiny_folder(path: Path, *, seed: int = 0) -> Path:
         torch.manual_seed(seed)
         vae = build_vae(TINY.vae)
         unet = build_unet(TINY.unet, latent_channels=TINY.vae.latent_channels, text=TINY.text)
-    return save_builtin_model(path, config=TINY, vae=vae, unet=unet, latent_scale=0.5, makes_music=False,
+    return save_builtin_model(path, config=TINY, vae=vae, unet=unet, latent_norm=NORM, makes_music=False,
                               training={})
 
 
@@ -242,3 +249,13 @@ def test_resumed_training_matches_uninterrupted_training(tmp_path):
     a = torch.load(straight / "vae" / "checkpoint.pt", weights_only=False)["modules"]["model"]
     b = torch.load(halves / "vae" / "checkpoint.pt", weights_only=False)["modules"]["model"]
     assert all(torch.allclose(a[key], b[key]) for key in a)
+
+
+def test_latent_norm_of_wrong_width_is_named(tmp_path, folder):
+    broken = Path(shutil.copytree(folder, tmp_path / "broken"))
+    index_path = broken / "model_index.json"
+    index = json.loads(index_path.read_text())
+    index["composer"]["latent_norm"]["mean"] = [0.0, 0.0]
+    index_path.write_text(json.dumps(index))
+    with pytest.raises(ModelFolderError, match="latent_norm"):
+        load_builtin_model(broken)

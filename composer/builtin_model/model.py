@@ -16,7 +16,6 @@ anything missing or inconsistent raises ``ModelFolderError`` naming the file.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import os
@@ -49,6 +48,28 @@ SCHEDULER_FILE = "scheduler/scheduler_config.json"
 
 
 @dataclass(frozen=True)
+class LatentNorm:
+    """Per-channel statistics of the training latents: the UNet sees (latent - mean) / std."""
+
+    # mean of each VAE latent channel (posterior means over the training clips)
+    mean: tuple[float, ...]
+    # standard deviation of each VAE latent channel
+    std: tuple[float, ...]
+
+
+def normalize_latents(latents: torch.Tensor, norm: LatentNorm) -> torch.Tensor:
+    """VAE latents [b, c, h, w] -> zero-mean, unit-variance diffusion latents."""
+    mean, std = (torch.tensor(v, dtype=latents.dtype, device=latents.device)[:, None, None] for v in (norm.mean, norm.std))
+    return (latents - mean) / std
+
+
+def denormalize_latents(latents: torch.Tensor, norm: LatentNorm) -> torch.Tensor:
+    """Inverse of ``normalize_latents``."""
+    mean, std = (torch.tensor(v, dtype=latents.dtype, device=latents.device)[:, None, None] for v in (norm.mean, norm.std))
+    return latents * std + mean
+
+
+@dataclass(frozen=True)
 class BuiltinModel:
     """A loaded model folder, ready to sample."""
 
@@ -64,6 +85,8 @@ class BuiltinModel:
     train_frames: int
     # False for untrained (random-weight) folders such as the tests' tiny one
     makes_music: bool
+    # per-channel latent statistics
+    latent_norm: LatentNorm
     # spectrogram autoencoder (eval mode, no gradients)
     vae: AutoencoderKL
     # latent denoiser (eval mode, no gradients)
@@ -72,11 +95,6 @@ class BuiltinModel:
     scheduler_config: dict[str, Any]
     # sha256 over both weight files (hex)
     weights_sha256: str
-
-    @property
-    def latent_scale(self) -> float:
-        """Multiplier that brings VAE latents to unit variance."""
-        return float(self.vae.config.scaling_factor)
 
     @property
     def latent_multiple(self) -> int:
@@ -163,7 +181,7 @@ def save_builtin_model(
     config: BuiltinModelConfig,
     vae: AutoencoderKL,
     unet: UNet2DConditionModel,
-    latent_scale: float,
+    latent_norm: LatentNorm,
     makes_music: bool,
     training: dict[str, Any],
     dtype: torch.dtype = torch.float16,
@@ -172,9 +190,7 @@ def save_builtin_model(
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    vae_copy = copy.deepcopy(vae)
-    vae_copy.register_to_config(scaling_factor=float(latent_scale))
-    _save_component(staging / "vae", vae_copy, dtype=dtype)
+    _save_component(staging / "vae", vae, dtype=dtype)
     _save_component(staging / "unet", unet, dtype=dtype)
     build_sampling_scheduler(config.schedule).save_pretrained(staging / "scheduler")
     index = {
@@ -190,6 +206,7 @@ def save_builtin_model(
             "text": asdict(config.text),
             "default_steps": config.default_steps,
             "train_frames": config.train_frames,
+            "latent_norm": {"mean": list(latent_norm.mean), "std": list(latent_norm.std)},
             "makes_music": makes_music,
             "training": training,
         },
@@ -240,7 +257,7 @@ def load_builtin_model(path: str | Path, *, device: str | torch.device = "cpu") 
         DPMSolverMultistepScheduler.from_config(scheduler_config)
     except (TypeError, ValueError, NotImplementedError) as exc:
         raise ModelFolderError(f"{folder / SCHEDULER_FILE} is not a valid scheduler config: {exc}") from exc
-    _check_consistent(folder, codec=codec, text=text, vae=vae, unet=unet)
+    _check_consistent(folder, codec=codec, text=text, norm=fields["latent_norm"], vae=vae, unet=unet)
     return BuiltinModel(
         codec=codec,
         text=text,
@@ -287,6 +304,10 @@ def _parse_index_section(
             "default_steps": int(section["default_steps"]),
             "train_frames": int(section["train_frames"]),
             "makes_music": bool(section["makes_music"]),
+            "latent_norm": LatentNorm(
+                mean=tuple(float(v) for v in section["latent_norm"]["mean"]),
+                std=tuple(float(v) for v in section["latent_norm"]["std"]),
+            ),
         }
     except KeyError as exc:
         raise ModelFolderError(f"{where}: the 'composer' section lacks the field {exc.args[0]!r}") from exc
@@ -338,7 +359,9 @@ def _check_state(path: Path, expected: dict[str, torch.Tensor], found: dict[str,
             )
 
 
-def _check_consistent(folder: Path, *, codec: SpectrogramParams, text: TextConditioning, vae: Any, unet: Any) -> None:
+def _check_consistent(
+    folder: Path, *, codec: SpectrogramParams, text: TextConditioning, norm: LatentNorm, vae: Any, unet: Any
+) -> None:
     if unet.config.in_channels != vae.config.latent_channels:
         raise ModelFolderError(
             f"{folder / 'unet' / CONFIG_FILE}: in_channels {unet.config.in_channels} differs from the VAE's "
@@ -348,6 +371,12 @@ def _check_consistent(folder: Path, *, codec: SpectrogramParams, text: TextCondi
         raise ModelFolderError(
             f"{folder / 'unet' / CONFIG_FILE}: cross_attention_dim {unet.config.cross_attention_dim} differs from "
             f"the text width {text.dim} in {folder / INDEX_FILE}"
+        )
+    channels = vae.config.latent_channels
+    if len(norm.mean) != channels or len(norm.std) != channels or min(norm.std) <= 0:
+        raise ModelFolderError(
+            f"{folder / INDEX_FILE}: latent_norm needs {channels} means and {channels} positive stds "
+            f"(the VAE's latent_channels), got {len(norm.mean)} and {len(norm.std)}"
         )
     multiple = vae_factor_of(vae) * unet_factor_of(unet)
     if codec.n_mels % multiple:

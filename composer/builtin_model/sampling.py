@@ -11,7 +11,7 @@ import math
 import torch
 from diffusers import DPMSolverMultistepScheduler
 
-from composer.builtin_model.model import BuiltinModel, vae_factor_of
+from composer.builtin_model.model import BuiltinModel, denormalize_latents, normalize_latents, vae_factor_of
 
 
 def latent_shape(model: BuiltinModel, *, frames: int) -> tuple[int, int, int]:
@@ -30,17 +30,17 @@ def initial_noise(*, seed: int, shape: tuple[int, ...]) -> torch.Tensor:
 
 @torch.inference_mode()
 def encode_unit_image(model: BuiltinModel, unit: torch.Tensor) -> torch.Tensor:
-    """Unit images [b, 1, n_mels, width] in [-1, 1] -> scaled latents (posterior mean, deterministic)."""
+    """Unit images [b, 1, n_mels, width] in [-1, 1] -> normalised latents (posterior mean, deterministic)."""
     device = next(model.vae.parameters()).device
     posterior = model.vae.encode(unit.to(device)).latent_dist
-    return posterior.mean * model.latent_scale
+    return normalize_latents(posterior.mean, model.latent_norm)
 
 
 @torch.inference_mode()
 def decode_latents(model: BuiltinModel, latents: torch.Tensor) -> torch.Tensor:
-    """Scaled latents -> unit images [b, 1, n_mels, width] clamped to [-1, 1]."""
+    """Normalised latents -> unit images [b, 1, n_mels, width] clamped to [-1, 1]."""
     device = next(model.vae.parameters()).device
-    unit = model.vae.decode(latents.to(device) / model.latent_scale).sample
+    unit = model.vae.decode(denormalize_latents(latents.to(device), model.latent_norm)).sample
     return unit.clamp(-1.0, 1.0)
 
 
@@ -58,7 +58,7 @@ def sample_latents(
     strength: float,
     init_latents: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Denoise with DPM-Solver++ and classifier-free guidance; returns scaled latents.
+    """Denoise with DPM-Solver++ and classifier-free guidance; returns normalised latents.
 
     ``noise`` [b, c, h, w] is the initial noise. Without ``init_latents`` (or at
     strength 1) sampling starts from pure noise; otherwise the init is noised to

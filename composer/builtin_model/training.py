@@ -13,7 +13,7 @@ import json
 import math
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -22,7 +22,14 @@ import torch
 
 from composer.builtin_model.config import BuiltinModelConfig, config_from_dict, config_to_dict
 from composer.builtin_model.dataset import build_caption_cache, build_latent_cache, build_unit_cache
-from composer.builtin_model.model import build_training_scheduler, build_unet, build_vae, save_builtin_model
+from composer.builtin_model.model import (
+    LatentNorm,
+    build_training_scheduler,
+    build_unet,
+    build_vae,
+    normalize_latents,
+    save_builtin_model,
+)
 from composer.builtin_model.text_encoder import encode_prompts, load_text_encoder
 from composer.codec.codec import SpectrogramCodec
 from composer.errors import ComposerError
@@ -163,7 +170,7 @@ def train_unet(
     extra: dict[str, Any] = {}
     step = _restore(stage_dir, resume=resume, modules={"model": unet, "ema": ema}, optimizer=optimizer,
                     log=log, extra=extra)
-    latent_scale = extra.get("latent_scale") or latent_scale_of(train["latents"])
+    norm = LatentNorm(**extra["latent_norm"]) if "latent_norm" in extra else latent_norm_of(train["latents"])
     if extra.get("vae_step", vae_step) != vae_step:
         raise ComposerError(f"{stage_dir} was trained on the VAE of step {extra['vae_step']}, "
                             f"but {run_dir / 'vae'} now holds step {vae_step}")
@@ -172,7 +179,7 @@ def train_unet(
     while step < settings.steps:
         started = time.perf_counter()
         generator = _step_generator(settings.seed, "unet", step)
-        batch = _unet_batch(train, batch_size=settings.batch_size, generator=generator, latent_scale=latent_scale,
+        batch = _unet_batch(train, batch_size=settings.batch_size, generator=generator, norm=norm,
                             empty=(empty_states.cpu(), empty_pooled.cpu()), dropout=loss.caption_dropout)
         value = _denoising_loss(unet, scheduler, alphas, {k: v.to(device) for k, v in batch.items()},
                                 generator=generator, gamma=loss.min_snr_gamma,
@@ -184,12 +191,12 @@ def train_unet(
                   "step_s": time.perf_counter() - started}
         if validation is not None and settings.eval_every and step % settings.eval_every == 0:
             record["val_loss_ema"] = _unet_validation_loss(ema, scheduler, alphas, validation, config=config,
-                                                           latent_scale=latent_scale, seed=settings.seed,
+                                                           norm=norm, seed=settings.seed,
                                                            device=device)
         _log_step(stage_dir, record, log=log)
         if step % settings.checkpoint_every == 0 or step == settings.steps:
             _save_checkpoint(stage_dir, step=step, modules={"model": unet, "ema": ema}, optimizer=optimizer,
-                             extra={"config": config_to_dict(config), "latent_scale": latent_scale,
+                             extra={"config": config_to_dict(config), "latent_norm": asdict(norm),
                                     "vae_step": vae_step})
     return step
 
@@ -280,7 +287,8 @@ def export_model(run_dir: str | Path, weights_dir: str | Path, *, log: Callable[
         "corpus_clips": len(json.loads((run_dir / "cache" / "units_train.json").read_text())["ids"]),
     }
     folder = save_builtin_model(weights_dir, config=config, vae=vae, unet=unet,
-                                latent_scale=unet_checkpoint["extra"]["latent_scale"], makes_music=True, training=training)
+                                latent_norm=LatentNorm(**unet_checkpoint["extra"]["latent_norm"]), makes_music=True,
+                                training=training)
     log(f"exported {folder}: VAE step {vae_step} (+{decoder_steps} decoder steps), "
         f"UNet step {unet_checkpoint['step']} (EMA)")
     return folder
@@ -294,11 +302,13 @@ def load_trained_vae(run_dir: Path, *, config: BuiltinModelConfig, device: torch
     return vae.to(device).eval().requires_grad_(False), int(checkpoint["step"])
 
 
-def latent_scale_of(latents: np.ndarray, *, max_clips: int = 4096) -> float:
-    """1 / std of the cached latents (at most ``max_clips`` evenly spaced clips): unit-variance latents."""
+def latent_norm_of(latents: np.ndarray, *, max_clips: int = 4096) -> LatentNorm:
+    """Per-channel mean and std of the cached latents (at most ``max_clips`` evenly spaced clips)."""
     stride = max(1, len(latents) // max_clips)
-    sample = np.asarray(latents[::stride], dtype=np.float32)
-    return float(1.0 / max(sample.std(), 1e-6))
+    sample = np.asarray(latents[::stride], dtype=np.float64)
+    mean = sample.mean(axis=(0, 2, 3))
+    std = np.maximum(sample.std(axis=(0, 2, 3)), 1e-6)
+    return LatentNorm(mean=tuple(float(v) for v in mean), std=tuple(float(v) for v in std))
 
 
 def _stage_dir(run_dir: Path, stage: str, *, resume: bool) -> Path:
@@ -416,10 +426,10 @@ def _vae_validation_loss(vae, batch: torch.Tensor) -> float:
     return rec
 
 
-def _unet_batch(split: dict[str, np.ndarray], *, batch_size: int, generator: torch.Generator, latent_scale: float,
+def _unet_batch(split: dict[str, np.ndarray], *, batch_size: int, generator: torch.Generator, norm: LatentNorm,
                 empty: tuple[torch.Tensor, torch.Tensor], dropout: float) -> dict[str, torch.Tensor]:
     rows = np.sort(torch.randint(len(split["latents"]), (batch_size,), generator=generator).numpy())
-    latents = torch.from_numpy(np.asarray(split["latents"][rows], dtype=np.float32)) * latent_scale
+    latents = normalize_latents(torch.from_numpy(np.asarray(split["latents"][rows], dtype=np.float32)), norm)
     states = torch.from_numpy(np.asarray(split["states"][rows], dtype=np.float32))
     pooled = torch.from_numpy(np.asarray(split["pooled"][rows], dtype=np.float32))
     drop = torch.rand(batch_size, generator=generator) < dropout
@@ -447,13 +457,13 @@ def _denoising_loss(unet, scheduler, alphas: torch.Tensor, batch: dict[str, torc
 
 
 def _unet_validation_loss(unet, scheduler, alphas, split: dict[str, np.ndarray], *, config: BuiltinModelConfig,
-                          latent_scale: float, seed: int, device: torch.device, size: int = 64) -> float:
+                          norm: LatentNorm, seed: int, device: torch.device, size: int = 64) -> float:
     """Denoising loss on a fixed validation batch (fixed noise and timesteps), no caption dropout."""
     generator = _step_generator(seed, "unet-validation", 0)
     count = min(size, len(split["latents"]))
     rows = np.linspace(0, len(split["latents"]) - 1, count).round().astype(int)
     batch = {
-        "latents": torch.from_numpy(np.asarray(split["latents"][rows], dtype=np.float32)) * latent_scale,
+        "latents": normalize_latents(torch.from_numpy(np.asarray(split["latents"][rows], dtype=np.float32)), norm),
         "states": torch.from_numpy(np.asarray(split["states"][rows], dtype=np.float32)),
         "pooled": torch.from_numpy(np.asarray(split["pooled"][rows], dtype=np.float32)),
     }
