@@ -152,7 +152,9 @@ def test_describe_names_model_weights_codec_and_scheduler(folder, backend):
     assert info["default_steps"] == 4
     json.dumps(info)
     assert backend.sample_rate_hz == RATE and backend.makes_music is False
-    assert builtin_info(folder).sample_rate_hz == RATE
+    info = builtin_info(folder)
+    assert (info.name, info.sample_rate_hz, info.default_steps, info.makes_music) == ("builtin", RATE, 4, False)
+    assert info.preferred_clip_s == pytest.approx((TINY.train_frames - 1) * TINY.codec.hop_length / RATE)
 
 
 def test_other_weights_give_another_hash(tmp_path, backend):

@@ -37,6 +37,7 @@ def builtin_info(folder: str | Path = SHIPPED_WEIGHTS_DIR) -> Any:
         params = SpectrogramParams.from_dict(section["codec"])
         clip_s = samples_for_frames(int(section["train_frames"]), params=params) / params.sample_rate_hz
         makes_music = bool(section["makes_music"])
+        default_steps = int(section["default_steps"])
     except (OSError, KeyError, TypeError, ValueError) as exc:
         raise ModelFolderError(f"{index_path} is missing or lacks the 'composer' section: {exc}") from exc
     return BackendInfo(
@@ -46,6 +47,7 @@ def builtin_info(folder: str | Path = SHIPPED_WEIGHTS_DIR) -> Any:
         params.sample_rate_hz,
         clip_s,
         makes_music,
+        default_steps=default_steps,
     )
 
 
