@@ -20,8 +20,8 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import torch
 
-from composer.builtin_model.config import BuiltinModelConfig, config_from_dict, config_to_dict
-from composer.builtin_model.dataset import build_caption_cache, build_latent_cache, build_unit_cache
+from composer.builtin_model.config import BuiltinModelConfig, config_from_dict, config_to_dict, vae_factor
+from composer.builtin_model.dataset import UnitCache, build_caption_cache, build_latent_cache, build_unit_cache
 from composer.builtin_model.model import (
     LatentNorm,
     build_training_scheduler,
@@ -235,7 +235,7 @@ def train_decoder(
     if extra.get("vae_step", vae_step) != vae_step:
         raise ComposerError(f"{stage_dir} fine-tunes the VAE of step {extra['vae_step']}, "
                             f"but {run_dir / 'vae'} now holds step {vae_step}")
-    factor = 2 ** (len(config.vae.block_out_channels) - 1)
+    factor = vae_factor(config.vae)
     crop = min(loss.crop_frames, config.train_frames) // factor
     val_batch = None
     if validation is not None:
@@ -325,7 +325,9 @@ def _has_split(corpus_dir: str | Path, split: str) -> bool:
     return any(json.loads(line).get("split") == split for line in path.read_text().splitlines() if line.strip())
 
 
-def _optional_units(corpus_dir, run_dir: Path, *, codec, config, log):
+def _optional_units(corpus_dir: str | Path, run_dir: Path, *, codec: SpectrogramCodec, config: BuiltinModelConfig,
+                    log: Callable[[str], None]) -> UnitCache | None:
+    """The validation split's unit cache, or None when the corpus has no validation clips."""
     if not _has_split(corpus_dir, "validation"):
         return None
     return build_unit_cache(corpus_dir, split="validation", codec=codec, frames=config.train_frames,
