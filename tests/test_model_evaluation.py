@@ -191,14 +191,15 @@ def test_evaluate_command_end_to_end(tmp_path, capsys):
     for task in ("style", "lead_family"):
         result = report["tasks"][task]
         assert result["classes"] == 2 and result["chance_uniform"] == 0.5
-        for field in ("real_accuracy_all_test", "real_accuracy", "generated_accuracy", "ratio", "chance_majority"):
+        for field in ("real_accuracy_all_test", "real_accuracy", "codec_accuracy", "generated_accuracy", "ratio",
+                      "chance_majority"):
             assert 0.0 <= result[field] <= 1.0 or field == "ratio"
     for name in ("generated", "init", "real"):
         tally = report["tempo"][name]
         assert tally["clips"] == 3
         assert tally["hits"] + tally["half_time"] + tally["double_time"] + tally["misses"] == 3
     assert report["tempo"]["init"]["hit_rate"] > 0  # the groove itself is at the target tempo
-    assert report["frechet"]["generated_vs_real"] >= 0 and report["frechet"]["real_vs_real"] >= 0
+    assert all(report["frechet"][k] >= 0 for k in ("generated_vs_real", "real_vs_real", "codec_vs_real"))
     assert set(report["targets"]) == {"style_accuracy", "style_ratio", "tempo_hit_rate"}
     assert len(report["per_clip"]) == 3 and report["settings"]["text_denoising"] == 1.0
     assert (out / "sheet.png").stat().st_size > 0

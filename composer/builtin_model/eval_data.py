@@ -74,6 +74,13 @@ class ClipFeaturizer:
         mel = self.codec.audio_to_mel(np.asarray(audio, dtype=np.float32)).cpu().numpy()
         return mel_features(mel, frames_per_minute=self.frames_per_minute)
 
+    def round_trip(self, audio: np.ndarray, *, seed: int) -> np.ndarray:
+        """Audio -> mel -> Griffin-Lim audio: what the codec alone does to a clip (no diffusion)."""
+        import torch
+
+        mel = self.codec.audio_to_mel(np.asarray(audio, dtype=np.float32))
+        return self.codec.mel_to_audio(mel, generator=torch.Generator().manual_seed(seed), num_samples=len(audio))
+
     def unit_image(self, audio: np.ndarray) -> np.ndarray:
         """[n_mels, frames] in [-1, 1] (1 = silence, row 0 = highest band), as the model sees it."""
         return self.codec.mel_to_unit(self.codec.audio_to_mel(np.asarray(audio, dtype=np.float32))).cpu().numpy()

@@ -92,8 +92,9 @@ def evaluate_model(*, corpus_dir: Path, model_dir: Path, out_dir: Path, limit: i
     rate, featurizer = backend.sample_rate_hz, ClipFeaturizer(backend.codec)
 
     log(f"features of {len(train_rows)} validation and {len(test_rows)} test clips")
-    real = {row["id"]: read_clip(corpus_dir, row, sample_rate_hz=rate) for row in train_rows + test_rows}
-    features = {clip_id: featurizer(audio) for clip_id, audio in real.items()}
+    features = {row["id"]: featurizer(read_clip(corpus_dir, row, sample_rate_hz=rate)) for row in train_rows}
+    real = {row["id"]: read_clip(corpus_dir, row, sample_rate_hz=rate) for row in test_rows}
+    features.update({clip_id: featurizer(audio) for clip_id, audio in real.items()})
     classifier = train_classifier(np.stack([features[r["id"]] for r in train_rows]),
                                   {task: [r[field] for r in train_rows] for task, field in TASKS.items()}, seed=seed)
 
@@ -101,6 +102,7 @@ def evaluate_model(*, corpus_dir: Path, model_dir: Path, out_dir: Path, limit: i
     subset = half_a[:limit] if limit is not None else half_a
     log(f"generating for {len(subset)} test captions (half A of {len(half_a)}); reference half B {len(half_b)} clips")
     generated: dict[str, np.ndarray] = {}
+    coded: dict[str, np.ndarray] = {}  # features of the real clip after the codec alone (mel -> Griffin-Lim)
     clips, sheet_audio = [], {}
     sheet_ids = _sheet_ids(subset, rows=sheet_rows)
     for k, row in enumerate(subset, start=1):
@@ -108,6 +110,7 @@ def evaluate_model(*, corpus_dir: Path, model_dir: Path, out_dir: Path, limit: i
         audio = backend.render([text_request(caption=row["caption"], seed=clip_seed,
                                              num_samples=real[row["id"]].size, backend=backend)])[0]
         generated[row["id"]] = featurizer(audio)
+        coded[row["id"]] = featurizer(featurizer.round_trip(real[row["id"]], seed=clip_seed))
         probe = groove_probe(caption=row["caption"], bpm=float(row["bpm"]), time_signature=row["time_signature"],
                              groove_style=row["style"], seed=clip_seed, backend=backend)
         grooved = nominal(backend.render([probe.request])[0], probe)
@@ -130,19 +133,22 @@ def evaluate_model(*, corpus_dir: Path, model_dir: Path, out_dir: Path, limit: i
     ids = [c["id"] for c in clips]
     predicted_real = classifier.predict(np.stack([features[i] for i in ids]))
     predicted_gen = classifier.predict(np.stack([generated[i] for i in ids]))
+    predicted_codec = classifier.predict(np.stack([coded[i] for i in ids]))
     predicted_all = classifier.predict(np.stack([features[r["id"]] for r in test_rows]))
     for n, clip in enumerate(clips):
         clip["predicted"] = {"real": {t: predicted_real[t][n] for t in TASKS},
-                             "generated": {t: predicted_gen[t][n] for t in TASKS}}
+                             "generated": {t: predicted_gen[t][n] for t in TASKS},
+                             "codec": {t: predicted_codec[t][n] for t in TASKS}}
     tasks = {task: _task_result(task, field, train_rows, test_rows, clips, predicted_real, predicted_gen,
-                                predicted_all) for task, field in TASKS.items()}
+                                predicted_all, predicted_codec) for task, field in TASKS.items()}
     reference = classifier.embed(np.stack([features[r["id"]] for r in half_b]))
     frechet = {
         "generated_vs_real": frechet_distance(classifier.embed(np.stack([generated[i] for i in ids])), reference),
         "real_vs_real": frechet_distance(classifier.embed(np.stack([features[i] for i in ids])), reference),
+        "codec_vs_real": frechet_distance(classifier.embed(np.stack([coded[i] for i in ids])), reference),
         "compared_clips": len(ids), "reference_clips": len(half_b), "embedding_dim": EMBEDDING_DIM,
         "note": "generated (half-A captions) vs real half B, beside the same half-A captions' real clips vs real "
-                "half B; halves split the test split by arrangement",
+                "half B (and those real clips after the codec alone); halves split the test split by arrangement",
     }
     frechet["ratio"] = frechet["generated_vs_real"] / max(frechet["real_vs_real"], 1e-12)
     tempo = {name: tally_tempo([c["tempo"][name] for c in clips]).__dict__ for name in ("generated", "init", "real")}
@@ -180,7 +186,7 @@ def evaluate_model(*, corpus_dir: Path, model_dir: Path, out_dir: Path, limit: i
 
 
 def _task_result(task: str, field: str, train_rows, test_rows, clips, predicted_real, predicted_gen,
-                 predicted_all) -> dict[str, Any]:
+                 predicted_all, predicted_codec) -> dict[str, Any]:
     from composer.builtin_model.quality import accuracy, majority_chance
 
     truth = [c[field] for c in clips]
@@ -194,6 +200,8 @@ def _task_result(task: str, field: str, train_rows, test_rows, clips, predicted_
         "real_accuracy_all_test": accuracy(predicted_all[task], [r[field] for r in test_rows]),
         "real_accuracy": real_accuracy,
         "generated_accuracy": generated_accuracy,
+        # the same real clips through mel -> Griffin-Lim only: how much the codec alone costs
+        "codec_accuracy": accuracy(predicted_codec[task], truth),
         "ratio": generated_accuracy / real_accuracy if real_accuracy > 0 else 0.0,
     }
 
