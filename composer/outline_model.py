@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, field_validator, model_validator
+from pydantic import (
+    BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, field_validator, model_validator,
+)
 
 from composer.timing import parse_duration_s, parse_time_signature
 
@@ -99,6 +101,9 @@ class Outline(_Strict):
     key: Optional[StrictStr] = Field(None, description="Musical key, added to prompts (e.g. 'A minor').")
     seed: StrictInt = Field(0, ge=0, lt=2**63, description="Song seed; section seeds derive from it.")
     style: StrictStr = Field("", max_length=500, description="Text appended to every section prompt.")
+    tempo_in_prompt: StrictBool = Field(
+        True, description="Append the tempo ('112 bpm') to every prompt that does not name one already."
+    )
     groove_style: StrictStr = Field(
         "pop", description="Drum groove family for groove: auto (pop, rock, edm, hiphop, jazz, blues, ...)."
     )

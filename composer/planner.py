@@ -146,13 +146,23 @@ def infer_role(name: str) -> str:
     return next((role for role in ROLES if lowered.startswith(role)), "other")
 
 
-def compose_prompt(section_prompt: str, *, style: str, key: Optional[str]) -> str:
-    """Section prompt, then the song style, then the key: the text the model sees."""
+#: a prompt that already states a tempo ("90 bpm", "120 BPM") keeps its own
+_TEMPO_IN_TEXT = re.compile(r"\b\d+(\.\d+)?\s*(bpm|beats per minute)\b", re.IGNORECASE)
+
+
+def compose_prompt(section_prompt: str, *, style: str, key: Optional[str], bpm: Optional[float] = None) -> str:
+    """Section prompt, then the song style, the key and the tempo: the text the model sees.
+
+    The tempo goes in because the built-in model's captions state it, so the
+    text agrees with the groove init instead of pulling towards another tempo.
+    """
     parts = [section_prompt.strip()]
     if style.strip():
         parts.append(style.strip())
     if key and key.strip():
         parts.append(f"in {key.strip()}")
+    if bpm is not None and not any(_TEMPO_IN_TEXT.search(part) for part in parts):
+        parts.append(f"{float(bpm):g} bpm")
     return ", ".join(parts)
 
 
@@ -167,7 +177,8 @@ def _occurrences(outline: Outline, form: list[str], sections: dict[str, SectionS
         base_seed = spec.seed if spec.seed is not None else derive_seed(outline.seed, "section", name)
         out.append(_Occurrence(
             name=name, occurrence=counts[name], spec=spec, role=spec.role or infer_role(name),
-            prompt=compose_prompt(override.prompt or spec.prompt, style=outline.style, key=outline.key),
+            prompt=compose_prompt(override.prompt or spec.prompt, style=outline.style, key=outline.key,
+                                  bpm=float(outline.bpm) if outline.tempo_in_prompt else None),
             seed=override.seed if override.seed is not None else base_seed,
             denoising=float(override.denoising if override.denoising is not None
                             else spec.denoising if spec.denoising is not None else outline.render.denoising),

@@ -152,3 +152,21 @@ def test_learned_form_is_sampled_at_plan_time_and_recorded():
     assert choruses and all(s.bars == 8 and s.prompt.startswith("big chorus") for s in choruses)
     other = plan_song(parse_outline(text.replace("seed: 9", "seed: 10")), sample_rate_hz=22050, max_clip_s=5.94)
     assert other.form != first.form or other.sections != first.sections
+
+
+@pytest.mark.parametrize("prompt, extra, expected", [
+    ("soft", "", "soft, 117 bpm"),
+    ("soft, 90 BPM", "", "soft, 90 BPM"),  # the prompt's own tempo wins
+    ("soft", "style: 'funk at 100 beats per minute'\n", "soft, funk at 100 beats per minute"),
+    ("soft", "tempo_in_prompt: false\n", "soft"),
+    ("soft", "key: A minor\nstyle: funk\n", "soft, funk, in A minor, 117 bpm"),
+])
+def test_prompts_state_the_tempo_unless_told_not_to(prompt, extra, expected):
+    text = f"title: t\nbpm: 117\n{extra}sections:\n  a: {{bars: 4, prompt: '{prompt}'}}\nform: [a]\n"
+    plan = plan_song(parse_outline(text), sample_rate_hz=44100, max_clip_s=5.11)
+    assert plan.clips[0].prompt_a == expected
+
+
+def test_tempo_in_prompt_must_be_a_boolean():
+    with pytest.raises(Exception, match="tempo_in_prompt"):
+        parse_outline("title: t\nbpm: 117\ntempo_in_prompt: 'yes'\nsections:\n  a: {bars: 4, prompt: x}\nform: [a]\n")
