@@ -56,6 +56,10 @@ def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, 
             "loudness_lufs": integrated_lufs(audio[s["start_sample"]:s["end_sample"]], sample_rate_hz=rate),
         })
     jumps = [abs(b["loudness_lufs"] - a["loudness_lufs"]) for a, b in zip(per_section, per_section[1:])]
+    # the outline may ask for a jump (gain_db); the target is on what it did not ask for
+    asked = [_gain_db(manifest, b["name"]) - _gain_db(manifest, a["name"]) for a, b in zip(per_section, per_section[1:])]
+    unasked = [abs((b["loudness_lufs"] - a["loudness_lufs"]) - ask)
+               for a, b, ask in zip(per_section, per_section[1:], asked)]
 
     joints, spans, kinds = [], [], []
     for index, s in enumerate(sections):
@@ -87,7 +91,9 @@ def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, 
         "beats": {"f_measure": beat_f_measure(tracked, planned), "tracked": int(tracked.size),
                   "planned": int(planned.size)},
         "sections": per_section,
-        "loudness": {"max_jump_db": max(jumps) if jumps else 0.0},
+        "loudness": {"max_jump_db": max(jumps) if jumps else 0.0,
+                     "max_unasked_jump_db": max(unasked) if unasked else 0.0,
+                     "asked_jumps_db": asked},
         "joints": [{**asdict(score), "kind": kind, "time_s": score.sample / rate}
                    for score, kind in zip(seams, kinds)],
         "joints_flagged": int(sum(s.flagged for s in seams)),
@@ -103,6 +109,12 @@ def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, 
         report["against"] = compare_audio(audio, _read(Path(against))[0], manifest=manifest)
     write_json_atomic(Path(folder) / "evaluation.json", report)
     return report
+
+
+def _gain_db(manifest: dict[str, Any], section: str) -> float:
+    """The outline's gain_db for a section (0 when the manifest's outline does not say)."""
+    spec = manifest.get("outline", {}).get("sections", {}).get(section, {})
+    return float(spec.get("gain_db", 0.0)) if isinstance(spec, dict) else 0.0
 
 
 def compare_audio(new: np.ndarray, old: np.ndarray, *, manifest: dict[str, Any]) -> dict[str, Any]:

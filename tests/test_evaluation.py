@@ -127,3 +127,13 @@ def test_evaluate_missing_folder_is_clear(tmp_path):
 
 def test_outline_fixture_is_valid():
     assert parse_outline(OUTLINE).form == ["verse", "chorus", "verse", "chorus"]
+
+
+def test_loudness_jumps_the_outline_asks_for_are_not_counted(tmp_path):
+    asked = OUTLINE.replace("high chorus}", "high chorus, gain_db: 9}")
+    (tmp_path / "song.yaml").write_text(asked)
+    render_outline(tmp_path / "song.yaml", tmp_path / "song", GrooveEchoBackend(), model=None, device="cpu")
+    loudness = evaluate_song(tmp_path / "song")["loudness"]
+    assert loudness["asked_jumps_db"] == [9.0, -9.0, 9.0]
+    assert loudness["max_jump_db"] > 6.0  # the raw jump is what the outline asked for
+    assert loudness["max_unasked_jump_db"] < 3.0
