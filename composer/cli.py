@@ -302,6 +302,36 @@ def evaluate(
     console.print(f"wrote {folder / 'evaluation.json'}")
 
 
+@app.command("evaluate-templates")
+@friendly_errors
+def evaluate_templates(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for one song folder per template "
+                                         "plus templates_report.md / .json.")],
+    templates: Annotated[Optional[str], typer.Option(help="Comma-separated template names (default: all).")] = None,
+    backend: Annotated[Optional[str], typer.Option(help="Backend name (default: the default backend).")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Model folder or hub id (riffusion backend).")] = None,
+    device: Annotated[Device, typer.Option(help="Where the model runs.")] = Device.auto,
+) -> None:
+    """Render every template, evaluate each song and print the targets table (tempo, beats, joints, form, loudness)."""
+    from composer.backends.registry import load_backend
+    from composer.files import write_json_atomic, write_text_atomic
+    from composer.template_report import markdown_table, report_outlines, rows_to_json
+    from composer.templates_catalog import template_names, template_path
+
+    names = [n.strip() for n in templates.split(",")] if templates else template_names()
+    outlines = [(name, template_path(name)) for name in names]  # unknown names fail before any model loads
+    _quiet_model_loading()
+    model_backend = load_backend(_resolve_backend_name(backend), model=model, device=device.value)
+    output.mkdir(parents=True, exist_ok=True)
+    rows = report_outlines(outlines, output, model_backend, device=device.value,
+                           on_done=lambda row: console.print(f"{row.name}: rendered in {row.render_s:.1f}s, evaluated"))
+    table = markdown_table(rows)
+    write_text_atomic(output / "templates_report.md", table)
+    write_json_atomic(output / "templates_report.json", {"backend": model_backend.describe(), **rows_to_json(rows)})
+    out.print(table, markup=False, highlight=False)
+    console.print(f"wrote {output / 'templates_report.md'} and templates_report.json")
+
+
 @app.command()
 @friendly_errors
 def bench(

@@ -137,3 +137,27 @@ def test_loudness_jumps_the_outline_asks_for_are_not_counted(tmp_path):
     assert loudness["asked_jumps_db"] == [9.0, -9.0, 9.0]
     assert loudness["max_jump_db"] > 6.0  # the raw jump is what the outline asked for
     assert loudness["max_unasked_jump_db"] < 3.0
+
+
+def test_template_report_rows_check_every_target(report, tmp_path):
+    from composer.template_report import markdown_table, report_outlines, row_from_report
+
+    row = row_from_report("song", report, render_s=1.0)
+    assert row.passes() == {"tempo": True, "beats": True, "joints": True, "boundaries": True, "repeats": True,
+                            "loudness": True}
+    assert "| song | 1:04.0 | 120 | " in markdown_table([row]) and "MISS" not in markdown_table([row])
+    worse = row_from_report("song", {**report, "joints_flagged": 2}, render_s=1.0)
+    assert worse.passes()["joints"] is False and "2 of 15 MISS" in markdown_table([worse])
+
+    short = tmp_path / "short.yaml"
+    short.write_text(OUTLINE.replace("bars: 8", "bars: 2").replace("form: [verse, chorus, verse, chorus]",
+                                                                   "form: [verse, chorus]"))
+    rows = report_outlines([("short", short)], tmp_path / "out", GrooveEchoBackend(), device="cpu")
+    assert [r.name for r in rows] == ["short"] and (tmp_path / "out" / "short" / "evaluation.json").is_file()
+    assert rows[0].joints == 1 and rows[0].duration_s == pytest.approx(8.0, abs=0.01)
+
+
+def test_evaluate_templates_rejects_unknown_names_before_loading_a_model(tmp_path):
+    result = CliRunner().invoke(app, ["evaluate-templates", "--output", str(tmp_path / "o"), "--templates", "popp"])
+    assert result.exit_code == 2 and "no template named 'popp'" in result.output and "pop" in result.output
+    assert not (tmp_path / "o").exists()
