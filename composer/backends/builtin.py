@@ -56,7 +56,10 @@ class BuiltinBackend(SpectrogramBackend):
 
     name = "builtin"
 
-    def __init__(self, folder: str | Path = SHIPPED_WEIGHTS_DIR, *, device: str = "auto") -> None:
+    def __init__(self, folder: str | Path = SHIPPED_WEIGHTS_DIR, *, device: str = "auto", compile: bool = False) -> None:
+        """``compile`` wraps the UNet in torch.compile (optional; the first clips pay the compile time)."""
+        import dataclasses
+
         import torch
 
         from composer.builtin_model.model import load_builtin_model
@@ -65,9 +68,14 @@ class BuiltinBackend(SpectrogramBackend):
         self.device = torch.device(_resolve_device(device))
         self.folder = Path(folder)
         self.model = load_builtin_model(self.folder, device=self.device)
+        if compile:
+            self.model = dataclasses.replace(self.model, unet=torch.compile(self.model.unet))
         self.codec = SpectrogramCodec(self.model.codec, device=self.device)
         self._text_encoder = None
+        self.text_encoder()  # load it now: a backend is built to render, and load time belongs to "load"
         self._prompt_cache: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        # init (groove) latents by (audio digest, width): a section's groove repeats clip after clip
+        self._init_cache: dict[tuple[str, int], torch.Tensor] = {}
 
     @property
     def sample_rate_hz(self) -> int:
@@ -85,6 +93,11 @@ class BuiltinBackend(SpectrogramBackend):
     def default_steps(self) -> int:
         """Scheduler steps the model was tuned for (DPM-Solver++ needs far fewer than 50)."""
         return self.model.default_steps
+
+    @property
+    def noise_schedule(self) -> dict[str, Any]:
+        """The model's scheduler config (betas, prediction type); the reference loop builds PNDM on it."""
+        return dict(self.model.scheduler_config)
 
     def describe(self) -> dict[str, Any]:
         scheduler = {k: v for k, v in self.model.scheduler_config.items() if k != "_diffusers_version"}
@@ -105,50 +118,70 @@ class BuiltinBackend(SpectrogramBackend):
         # one clip per UNet batch: the result never depends on which clips share a call
         return [self._render_one(request) for request in requests]
 
-    def _render_one(self, request: ClipRequest) -> np.ndarray:
+    def render_reference_clip(self, request: ClipRequest, *, scheduler: Any) -> np.ndarray:
+        """One clip the way the Riffusion reference loop did it (``composer.baseline``): the given
+        scheduler instead of DPM-Solver++, prompts encoded now and init latents computed now (no caches)."""
+        return self._render_one(request, scheduler=scheduler, cached=False)
+
+    def _render_one(self, request: ClipRequest, *, scheduler: Any = None, cached: bool = True) -> np.ndarray:
         import torch
 
         from composer.backends.interpolation import lerp, slerp
         from composer.builtin_model.model import vae_factor_of
-        from composer.builtin_model.sampling import (
-            decode_latents,
-            encode_unit_image,
-            initial_noise,
-            latent_shape,
-            sample_latents,
-        )
+        from composer.builtin_model.sampling import decode_latents, initial_noise, latent_shape, sample_latents
 
         hop = self.model.codec.hop_length
         # enough columns that the inverse spans num_samples: (frames - 1) * hop >= num_samples
         frames = math.ceil(request.num_samples / hop) + 1
         shape = (1, *latent_shape(self.model, frames=frames))
         width_px = shape[-1] * vae_factor_of(self.model.vae)
-        states_a, pooled_a = self._embed(request.prompt_a)
-        states_b, pooled_b = self._embed(request.prompt_b)
-        uncond_states, uncond_pooled = self._embed(request.negative_prompt)
+        with self.timed("text"):
+            states_a, pooled_a = self._embed(request.prompt_a, cached=cached)
+            states_b, pooled_b = self._embed(request.prompt_b, cached=cached)
+            uncond_states, uncond_pooled = self._embed(request.negative_prompt, cached=cached)
+            states, pooled = lerp(request.alpha, states_a, states_b), lerp(request.alpha, pooled_a, pooled_b)
         noise = slerp(request.alpha, initial_noise(seed=request.seed_a, shape=shape),
                       initial_noise(seed=request.seed_b, shape=shape))
         init_latents = None
         if request.init_audio is not None and request.denoising < 1.0:
-            init_latents = encode_unit_image(self.model, self._init_unit(request.init_audio, width_px=width_px))
-        latents = sample_latents(
-            self.model,
-            noise=noise,
-            context=lerp(request.alpha, states_a, states_b),
-            pooled=lerp(request.alpha, pooled_a, pooled_b),
-            uncond_context=uncond_states,
-            uncond_pooled=uncond_pooled,
-            guidance=request.guidance,
-            steps=request.steps,
-            strength=request.denoising,
-            init_latents=init_latents,
-        )
-        mel = self.codec.unit_to_mel(decode_latents(self.model, latents)[0, 0])
-        generator = torch.Generator(device="cpu").manual_seed(_phase_seed(request))
-        audio = self.codec.mel_to_audio(mel, generator=generator, num_samples=request.num_samples)
+            with self.timed("vae_encode"):
+                init_latents = self._init_latents(request.init_audio, width_px=width_px, cached=cached)
+        with self.timed("denoise"):
+            latents = sample_latents(
+                self.model,
+                noise=noise,
+                context=states,
+                pooled=pooled,
+                uncond_context=uncond_states,
+                uncond_pooled=uncond_pooled,
+                guidance=request.guidance,
+                steps=request.steps,
+                strength=request.denoising,
+                init_latents=init_latents,
+                scheduler=scheduler,
+            )
+        with self.timed("vae_decode"):
+            mel = self.codec.unit_to_mel(decode_latents(self.model, latents)[0, 0])
+        with self.timed("inversion"):
+            generator = torch.Generator(device="cpu").manual_seed(_phase_seed(request))
+            audio = self.codec.mel_to_audio(mel, generator=generator, num_samples=request.num_samples)
         if not np.all(np.isfinite(audio)):
             raise RenderError(f"builtin model produced non-finite audio for prompt {request.prompt_a!r}")
-        return audio.astype(np.float32)
+        return audio.astype(np.float32, copy=False)
+
+    def _init_latents(self, audio: np.ndarray, *, width_px: int, cached: bool) -> "torch.Tensor":
+        """Normalised VAE latents of the init audio tiled to ``width_px`` columns (cached by content)."""
+        import hashlib
+
+        from composer.builtin_model.sampling import encode_unit_image
+
+        key = (hashlib.sha256(np.ascontiguousarray(audio, dtype=np.float32).tobytes()).hexdigest(), width_px)
+        if cached and key in self._init_cache:
+            return self._init_cache[key]
+        latents = encode_unit_image(self.model, self._init_unit(audio, width_px=width_px))
+        if cached:
+            self._init_cache[key] = latents
+        return latents
 
     def _init_unit(self, audio: np.ndarray, *, width_px: int) -> "torch.Tensor":
         """Init audio -> unit image [1, 1, n_mels, width_px]; whole bars, so it wraps around musically."""
@@ -158,15 +191,24 @@ class BuiltinBackend(SpectrogramBackend):
         repeats = math.ceil(width_px / unit.shape[-1])
         return torch.cat([unit] * repeats, dim=-1)[None, None, :, :width_px]
 
-    def _embed(self, prompt: str) -> tuple["torch.Tensor", "torch.Tensor"]:
-        """(token states [1, tokens, dim], pooled [1, dim]) of a prompt, cached per prompt."""
-        if prompt not in self._prompt_cache:
-            from composer.builtin_model.text_encoder import encode_prompts, load_text_encoder
+    def _embed(self, prompt: str, *, cached: bool = True) -> tuple["torch.Tensor", "torch.Tensor"]:
+        """(token states [1, tokens, dim], pooled [1, dim]) of a prompt, cached per prompt unless told not to."""
+        if cached and prompt in self._prompt_cache:
+            return self._prompt_cache[prompt]
+        from composer.builtin_model.text_encoder import encode_prompts
 
-            if self._text_encoder is None:
-                self._text_encoder = load_text_encoder(max_tokens=self.model.text.max_tokens, device=self.device)
-            self._prompt_cache[prompt] = encode_prompts(self._text_encoder, [prompt])
-        return self._prompt_cache[prompt]
+        embedded = encode_prompts(self.text_encoder(), [prompt])
+        if cached:
+            self._prompt_cache[prompt] = embedded
+        return embedded
+
+    def text_encoder(self) -> Any:
+        """The MiniLM text encoder, loaded on first use."""
+        if self._text_encoder is None:
+            from composer.builtin_model.text_encoder import load_text_encoder
+
+            self._text_encoder = load_text_encoder(max_tokens=self.model.text.max_tokens, device=self.device)
+        return self._text_encoder
 
 
 def _resolve_device(device: str) -> str:

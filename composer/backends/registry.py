@@ -70,20 +70,54 @@ def backend_info(name: str) -> BackendInfo:
     raise BackendError(f"unknown backend {name!r}; available: {allowed}")
 
 
-def load_backend(name: str, *, model: Optional[str] = None, device: str = "auto") -> SpectrogramBackend:
-    """Build a backend by registry name (weights are loaded here, not at import)."""
+def load_backend(name: str, *, model: Optional[str] = None, device: str = "auto", compile: bool = False,
+                 max_batch_size: Optional[int] = None, optimize: bool = True) -> SpectrogramBackend:
+    """Build a backend by registry name (weights are loaded here, not at import).
+
+    ``max_batch_size`` (riffusion, tiny-random): clips of one shape per UNet call; by default
+    ``CUDA_BATCH_SIZE`` on CUDA and 1 on a CPU (where a clip then never depends on which clips
+    share its call). ``optimize``: CUDA layout/attention tweaks (off for the reference baseline).
+    ``compile``: torch.compile the UNet.
+    """
     backend_info(name)  # clear error for unknown names
+    if name in ("riffusion", "tiny-random"):
+        if max_batch_size is None:
+            max_batch_size = CUDA_BATCH_SIZE if _on_cuda(device) else 1
+        options = dict(device=device, max_batch_size=max_batch_size, optimize=optimize, compile=compile)
     if name == "riffusion":
         if not model:
             raise BackendError("the riffusion backend needs --model PATH (a diffusers-format folder such as a "
-                               "downloaded riffusion/riffusion-model-v1) or a hub id when online")
+                               "downloaded riffusion/riffusion-model-v1) or a hub id when online; "
+                               f"'--model {SD15_RANDOM}' builds a random-weight Stable Diffusion 1.5-shaped "
+                               "folder for timing")
         from composer.backends.riffusion import RiffusionBackend
 
-        return RiffusionBackend(model, device=device)
+        if model == SD15_RANDOM:
+            from composer.backends.tiny_pipeline import ensure_tiny_pipeline_folder
+
+            model = str(ensure_tiny_pipeline_folder(shape="sd15"))
+        return RiffusionBackend(model, **options)
     if name == "tiny-random":
         from composer.backends.riffusion import TinyRandomBackend
 
-        return TinyRandomBackend(device=device)
+        return TinyRandomBackend(**options)
     from composer.backends.builtin import BuiltinBackend
 
-    return BuiltinBackend(model or builtin_weights_dir(), device=device)
+    return BuiltinBackend(model or builtin_weights_dir(), device=device, compile=compile)
+
+
+#: clips per UNet call for the riffusion backends on CUDA (an SD 1.5 UNet at 64x64 latents, fp16)
+CUDA_BATCH_SIZE = 32
+
+#: ``--model`` value that builds (once, into the cache) a random-weight SD 1.5-shaped folder
+SD15_RANDOM = "sd15-random"
+
+
+def _on_cuda(device: str) -> bool:
+    if device.startswith("cuda"):
+        return True
+    if device != "auto":
+        return False
+    import torch
+
+    return torch.cuda.is_available()

@@ -10,6 +10,7 @@ initial noises slerped, as Riffusion did) and clips of one width batched.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import inspect
 import json
@@ -195,9 +196,14 @@ class RiffusionBackend(SpectrogramBackend):
 
     name = "riffusion"
 
-    def __init__(self, model: str | Path, *, device: str = "auto", max_batch_size: int = 1) -> None:
+    def __init__(
+        self, model: str | Path, *, device: str = "auto", max_batch_size: int = 1, optimize: bool = True,
+        compile: bool = False,
+    ) -> None:
         """``max_batch_size`` > 1 batches clips of one width and schedule (worth it on a GPU);
-        a batched clip can differ from the same clip rendered alone by float rounding."""
+        a batched clip can differ from the same clip rendered alone by float rounding.
+        ``optimize`` (CUDA only) puts the UNet and VAE in channels_last with PyTorch SDPA attention;
+        ``compile`` wraps the UNet in torch.compile (the first batches pay the compile time)."""
         self.folder = resolve_model_folder(model)
         # a hub id names itself; a local folder by its name, so moving it keeps cache keys
         self.model_name = self.folder.name if Path(model).expanduser().is_dir() else str(model)
@@ -213,6 +219,13 @@ class RiffusionBackend(SpectrogramBackend):
         self.max_batch_size = max(1, max_batch_size)
         self._weights_hash = weights_fingerprint(self.folder)
         self._embeddings: dict[str, torch.Tensor] = {}
+        # init (groove) latents by (audio digest, width): a section's groove repeats clip after clip
+        self._init_latents: dict[tuple[str, int], torch.Tensor] = {}
+        self._unet = self.components.unet
+        if optimize and self.device.type == "cuda":
+            optimize_for_cuda(self.components)
+        if compile:
+            self._unet = torch.compile(self.components.unet)
 
     @property
     def sample_rate_hz(self) -> int:
@@ -221,6 +234,11 @@ class RiffusionBackend(SpectrogramBackend):
     @property
     def preferred_clip_s(self) -> float:
         return 5.11
+
+    @property
+    def noise_schedule(self) -> dict[str, Any]:
+        """The folder's scheduler config (betas, prediction type); the reference loop builds PNDM on it."""
+        return dict(self.components.scheduler.config)
 
     def describe(self) -> dict[str, Any]:
         scheduler = self.components.scheduler
@@ -258,12 +276,19 @@ class RiffusionBackend(SpectrogramBackend):
     def _schedule_key(self, request: ClipRequest) -> tuple[int, int, float]:
         return self.width_for_samples(request.num_samples), request.steps, effective_strength(request)
 
-    @torch.no_grad()
-    def _render_batch(self, requests: list[ClipRequest]) -> list[np.ndarray]:
+    def render_reference_clip(self, request: ClipRequest, *, scheduler: Any) -> np.ndarray:
+        """One clip the way the Riffusion reference loop did it (``composer.baseline``): alone, with the
+        given scheduler, prompts encoded now and init latents computed now (no caches)."""
+        return self._render_batch([request], scheduler=scheduler, cached=False)[0]
+
+    @torch.inference_mode()
+    def _render_batch(self, requests: list[ClipRequest], *, scheduler: Any = None,
+                      cached: bool = True) -> list[np.ndarray]:
         """Requests sharing one (width, steps, strength): noise -> latents -> mel -> audio."""
         width, steps, strength = self._schedule_key(requests[0])
         parts = self.components
-        scheduler = type(parts.scheduler).from_config(parts.scheduler.config)  # fresh state per batch
+        if scheduler is None:
+            scheduler = type(parts.scheduler).from_config(parts.scheduler.config)  # fresh state per batch
         scheduler.set_timesteps(steps, device=self.device)
         # img2img skips the first (1 - strength) of the schedule; at least one step runs
         start = steps - min(max(int(steps * strength), 1), steps)
@@ -276,13 +301,14 @@ class RiffusionBackend(SpectrogramBackend):
             latents = noise * scheduler.init_noise_sigma
         else:
             with self.timed("vae_encode"):
-                init = torch.cat([self._encode_init(r.init_audio, width=width) for r in requests])
+                init = torch.cat([self._init_latent(r.init_audio, width=width, cached=cached) for r in requests])
             latents = scheduler.add_noise(init, noise, timesteps[:1].repeat(len(requests)))
 
         with self.timed("text"):
+            embed = functools.partial(self._embed, cached=cached)
             context = torch.cat(
-                [torch.cat([self._embed(r.negative_prompt) for r in requests])]
-                + [torch.cat([lerp(r.alpha, self._embed(r.prompt_a), self._embed(r.prompt_b)) for r in requests])]
+                [torch.cat([embed(r.negative_prompt) for r in requests])]
+                + [torch.cat([lerp(r.alpha, embed(r.prompt_a), embed(r.prompt_b)) for r in requests])]
             )
         guidance = torch.tensor([r.guidance for r in requests], device=self.device, dtype=self.dtype)
         with self.timed("denoise"):
@@ -294,6 +320,8 @@ class RiffusionBackend(SpectrogramBackend):
             # the VAE returns RGB of a grey picture; the channel mean is its least noisy reading
             mels = self.codec.unit_to_mel(images.mean(dim=1).clamp(-1.0, 1.0))
         with self.timed("inversion"):
+            if self.device.type == "cuda" and len(requests) > 1:  # CUDA only: one batched Griffin-Lim
+                return self._decode_audio_batch(mels, requests)
             return [self._decode_audio(mel, request) for mel, request in zip(mels, requests)]
 
     def _denoise(
@@ -309,20 +337,46 @@ class RiffusionBackend(SpectrogramBackend):
             )
         for t in timesteps:
             model_input = scheduler.scale_model_input(torch.cat([latents, latents]), t)
-            predicted = self.components.unet(model_input, t, encoder_hidden_states=context).sample
+            predicted = self._unet(model_input, t, encoder_hidden_states=context).sample
             uncond, cond = predicted.chunk(2)
             noise_pred = uncond + guidance[:, None, None, None] * (cond - uncond)
             latents = scheduler.step(noise_pred, t, latents, **step_kwargs).prev_sample
         return latents
 
     def _decode_audio(self, mel: torch.Tensor, request: ClipRequest) -> np.ndarray:
-        generator = torch.Generator().manual_seed(derive_seed(request.seed_a, "riffusion-griffin-lim"))
-        audio = self.codec.mel_to_audio(mel, generator=generator, num_samples=request.num_samples)
+        audio = self.codec.mel_to_audio(mel, generator=_phase_generator(request), num_samples=request.num_samples)
+        return self._checked_audio(audio, request)
+
+    def _decode_audio_batch(self, mels: torch.Tensor, requests: list[ClipRequest]) -> list[np.ndarray]:
+        """Griffin-Lim over the batch at once (each clip's phase from its own seed), per clip length;
+        equals ``_decode_audio`` clip by clip up to FFT rounding."""
+        outputs: dict[int, np.ndarray] = {}
+        lengths: dict[int, list[int]] = {}
+        for index, request in enumerate(requests):
+            lengths.setdefault(request.num_samples, []).append(index)
+        for num_samples, indices in lengths.items():
+            audio = self.codec.mel_to_audio(mels[indices], generator=[_phase_generator(requests[i]) for i in indices],
+                                            num_samples=num_samples)
+            for row, index in zip(audio, indices):
+                outputs[index] = self._checked_audio(row, requests[index])
+        return [outputs[i] for i in range(len(requests))]
+
+    def _checked_audio(self, audio: np.ndarray, request: ClipRequest) -> np.ndarray:
         if not np.all(np.isfinite(audio)):
             raise RenderError(
                 f"{self.name} produced non-finite audio for prompt {request.prompt_a!r} (seed {request.seed_a})"
             )
         return audio
+
+    def _init_latent(self, audio: np.ndarray, *, width: int, cached: bool) -> torch.Tensor:
+        """``_encode_init``, cached by the audio's content and the width unless told not to."""
+        key = (hashlib.sha256(np.ascontiguousarray(audio, dtype=np.float32).tobytes()).hexdigest(), width)
+        if cached and key in self._init_latents:
+            return self._init_latents[key]
+        latent = self._encode_init(audio, width=width)
+        if cached:
+            self._init_latents[key] = latent
+        return latent
 
     def _encode_init(self, audio: np.ndarray, *, width: int) -> torch.Tensor:
         """Init audio -> scaled VAE latent [1, C, h, w]; the clip is whole bars, so it is
@@ -335,18 +389,20 @@ class RiffusionBackend(SpectrogramBackend):
         # the posterior mean: SD's VAE posterior is nearly deterministic, sampling only adds noise
         return posterior.mean * self.components.vae.config.scaling_factor
 
-    def _embed(self, prompt: str) -> torch.Tensor:
-        """CLIP last hidden state [1, 77, dim] of a prompt, cached."""
-        if prompt not in self._embeddings:
-            tokenizer = self.components.tokenizer
-            tokens = tokenizer(
-                [prompt], padding="max_length", max_length=tokenizer.model_max_length,
-                truncation=True, return_tensors="pt",
-            )
-            with torch.no_grad():
-                hidden = self.components.text_encoder(tokens.input_ids.to(self.device))[0]
+    def _embed(self, prompt: str, *, cached: bool = True) -> torch.Tensor:
+        """CLIP last hidden state [1, 77, dim] of a prompt, cached unless told not to."""
+        if cached and prompt in self._embeddings:
+            return self._embeddings[prompt]
+        tokenizer = self.components.tokenizer
+        tokens = tokenizer(
+            [prompt], padding="max_length", max_length=tokenizer.model_max_length,
+            truncation=True, return_tensors="pt",
+        )
+        with torch.inference_mode():
+            hidden = self.components.text_encoder(tokens.input_ids.to(self.device))[0]
+        if cached:
             self._embeddings[prompt] = hidden
-        return self._embeddings[prompt]
+        return hidden
 
 
 #: scheduler steps of the tiny-random backend when the outline does not set render.steps
@@ -359,10 +415,11 @@ class TinyRandomBackend(RiffusionBackend):
     name = "tiny-random"
 
     def __init__(
-        self, *, seed: int = 0, cache_dir: str | Path | None = None, device: str = "auto", max_batch_size: int = 1
+        self, *, seed: int = 0, cache_dir: str | Path | None = None, device: str = "auto", max_batch_size: int = 1,
+        optimize: bool = True, compile: bool = False,
     ) -> None:
         folder = ensure_tiny_pipeline_folder(seed=seed, cache_dir=cache_dir)
-        super().__init__(folder, device=device, max_batch_size=max_batch_size)
+        super().__init__(folder, device=device, max_batch_size=max_batch_size, optimize=optimize, compile=compile)
 
     @property
     def makes_music(self) -> bool:
@@ -372,6 +429,21 @@ class TinyRandomBackend(RiffusionBackend):
     def default_steps(self) -> int:
         """Random weights gain nothing from 50 steps; 20 still runs every part of the loop."""
         return TINY_DEFAULT_STEPS
+
+
+def optimize_for_cuda(parts: DiffusionComponents) -> None:
+    """CUDA only: channels_last convolutions and PyTorch's fused SDPA attention for UNet and VAE.
+    Neither changes the maths, only kernels and memory layout (fp16 results may differ by rounding)."""
+    from diffusers.models.attention_processor import AttnProcessor2_0
+
+    for model in (parts.unet, parts.vae):
+        model.to(memory_format=torch.channels_last)
+        model.set_attn_processor(AttnProcessor2_0())
+
+
+def _phase_generator(request: ClipRequest) -> torch.Generator:
+    """Griffin-Lim's initial phase: a CPU generator seeded from the clip's seed (device-independent)."""
+    return torch.Generator().manual_seed(derive_seed(request.seed_a, "riffusion-griffin-lim"))
 
 
 def effective_strength(request: ClipRequest) -> float:

@@ -7,6 +7,7 @@ these tensors and the result back into audio.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 from diffusers import DPMSolverMultistepScheduler
@@ -57,8 +58,12 @@ def sample_latents(
     steps: int,
     strength: float,
     init_latents: torch.Tensor | None = None,
+    scheduler: Any = None,
 ) -> torch.Tensor:
     """Denoise with DPM-Solver++ and classifier-free guidance; returns normalised latents.
+
+    ``scheduler`` replaces the model's DPM-Solver++ with a fresh diffusers
+    scheduler instance (the Riffusion reference loop passes PNDM).
 
     ``noise`` [b, c, h, w] is the initial noise. Without ``init_latents`` (or at
     strength 1) sampling starts from pure noise; otherwise the init is noised to
@@ -68,7 +73,8 @@ def sample_latents(
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
     device = next(model.unet.parameters()).device
-    scheduler = DPMSolverMultistepScheduler.from_config(model.scheduler_config)
+    if scheduler is None:
+        scheduler = DPMSolverMultistepScheduler.from_config(model.scheduler_config)
     scheduler.set_timesteps(steps, device=device)
     noise = noise.to(device)
     if init_latents is None or strength >= 1.0:
@@ -80,7 +86,8 @@ def sample_latents(
             return init_latents.to(device)
         start = (steps - run) * scheduler.order
         timesteps = scheduler.timesteps[start:]
-        scheduler.set_begin_index(start)
+        if hasattr(scheduler, "set_begin_index"):
+            scheduler.set_begin_index(start)
         first = timesteps[:1].repeat(noise.shape[0])
         latents = scheduler.add_noise(init_latents.to(device), noise, first)
     both_context = torch.cat([uncond_context, context]).to(device)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -78,9 +79,12 @@ class SpectrogramCodec:
         return self.unit_to_mel(image_mapping.image_to_unit(image, params=self.params).to(self.device))
 
     def mel_to_audio(
-        self, mel: torch.Tensor, *, generator: torch.Generator, num_samples: int | None = None
+        self, mel: torch.Tensor, *, generator: torch.Generator | Sequence[torch.Generator],
+        num_samples: int | None = None,
     ) -> np.ndarray:
         """Mel [..., n_mels, T] -> float32 audio [..., num_samples] (default (T - 1) * hop).
+
+        ``generator`` may be one generator per item of a [B, n_mels, T] batch (see ``griffin_lim``).
 
         ``num_samples`` may reach ``max_samples_for_frames(T)`` (past the last
         column's centre). Non-negative mel inverse (``params.mel_inverse_iters``),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 import torch
 
@@ -66,7 +67,7 @@ def griffin_lim(
     params: SpectrogramParams,
     window: torch.Tensor,
     num_samples: int,
-    generator: torch.Generator,
+    generator: torch.Generator | Sequence[torch.Generator],
 ) -> torch.Tensor:
     """Fast Griffin-Lim (torchaudio's momentum form): [..., n_freqs, T] -> [..., num_samples].
 
@@ -76,11 +77,23 @@ def griffin_lim(
     the output on any device. Bins above the highest non-zero one (above
     ``max_frequency_hz`` after a mel inverse: over half) are skipped, which
     does not change the result.
+
+    A sequence of generators, one per item of a [B, n_freqs, T] batch, draws
+    each item's phase from its own generator: a batch of clips whose highest
+    non-zero bin is the same inverts like each clip alone (up to FFT rounding).
     """
     bins = int(torch.nonzero(magnitude.reshape(-1, *magnitude.shape[-2:]).amax(dim=(0, 2)))[-1:].sum()) + 1
     # frame-major [..., T, bins] keeps every FFT on contiguous rows
     low = magnitude[..., :bins, :].transpose(-1, -2).contiguous()
-    phase = torch.rand(low.shape, generator=generator, device=generator.device).to(magnitude.device)
+    if isinstance(generator, torch.Generator):
+        phase = torch.rand(low.shape, generator=generator, device=generator.device).to(magnitude.device)
+    else:
+        generators = list(generator)
+        if low.ndim != 3 or len(generators) != low.shape[0]:
+            raise ValueError(f"{len(generators)} generators for a magnitude batch of shape {tuple(magnitude.shape)}")
+        phase = torch.stack(
+            [torch.rand(low.shape[1:], generator=g, device=g.device).to(magnitude.device) for g in generators]
+        )
     angles = torch.polar(torch.ones_like(phase), 2 * math.pi * phase)
     spectrum = torch.zeros(*low.shape[:-1], magnitude.shape[-2], dtype=angles.dtype, device=magnitude.device)
     iterate_samples = (magnitude.shape[-1] - 1) * params.hop_length
