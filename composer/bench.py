@@ -46,20 +46,27 @@ def bench_song(
     duration_s: float,
     regenerate: Optional[str],
     batch_size: int,
+    compile: bool = False,
 ) -> dict[str, Any]:
-    """One cold render (fresh backend, empty cache) and optionally one section regeneration."""
+    """One cold render (fresh backend, empty cache) and optionally one section regeneration.
+
+    ``total_s`` includes loading the model; ``song_s`` does not (it is what the baseline is compared with).
+    """
     from composer.backends.registry import load_backend
     from composer.outline import outline_from_dict
     from composer.song import plan_for_backend, regenerate_section, render_outline
 
     scaled = scaled_outline(outline, duration_s=duration_s)
+    reset_gpu_peak()
     if regenerate:  # fail before minutes of rendering, not after
-        plan_for_backend(outline_from_dict(scaled), backend_name).section_for(regenerate)
+        plan = plan_for_backend(outline_from_dict(scaled), backend_name)
+        regenerate = pick_regenerate_section(plan) if regenerate == "auto" else regenerate
+        plan.section_for(regenerate)
     with tempfile.TemporaryDirectory(prefix="composer-bench-") as tmp:
         path = Path(tmp) / "bench.yaml"
         path.write_text(yaml.safe_dump(scaled, sort_keys=False))
         started = time.perf_counter()
-        backend = load_backend(backend_name, model=model, device=device)
+        backend = load_backend(backend_name, model=model, device=device, compile=compile)
         load_s = time.perf_counter() - started
         result = render_outline(path, Path(tmp) / "song", backend, model=model, device=device, batch_size=batch_size)
         total_s = time.perf_counter() - started
@@ -68,8 +75,9 @@ def bench_song(
             "clips": len(result.plan.clips),
             "rendered_clips": result.rendered_clips,
             "total_s": total_s,
+            "song_s": total_s - load_s,
             "real_time_factor": result.plan.duration_s / total_s,
-            "stages_s": {"load": load_s, **result.stage_s},
+            "stages_s": with_render_other({"load": load_s, **result.stage_s}, backend.stage_times_s),
             "backend_stages_s": dict(backend.stage_times_s),
         }
         if regenerate:
@@ -77,13 +85,69 @@ def bench_song(
             tick = time.perf_counter()
             regen = regenerate_section(Path(tmp) / "song", regenerate, backend, seed=None, prompt=None,
                                        denoising=None, device=device, batch_size=batch_size)
+            regen_backend = {k: v - before.get(k, 0.0) for k, v in backend.stage_times_s.items()}
             report["regenerate"] = {
                 "section": regenerate, "total_s": time.perf_counter() - tick,
-                "rendered_clips": regen.rendered_clips, "stages_s": regen.stage_s,
-                "backend_stages_s": {k: v - before.get(k, 0.0) for k, v in backend.stage_times_s.items()},
+                "rendered_clips": regen.rendered_clips, "stages_s": with_render_other(regen.stage_s, regen_backend),
+                "backend_stages_s": regen_backend,
             }
     report["peak_host_memory_mb"] = peak_host_memory_mb()
     report["peak_gpu_memory_mb"] = peak_gpu_memory_mb()
+    return report
+
+
+def pick_regenerate_section(plan: Any, *, bars: int = 8) -> str:
+    """``auto``: the section occurrence closest to ``bars`` bars long, nearest the middle of the song
+    (neighbours on both sides, as in real use), as ``name:occurrence``."""
+    middle = plan.total_samples / 2
+    best = min(plan.sections, key=lambda s: (abs(s.bars - bars), abs((s.start_sample + s.end_sample) / 2 - middle)))
+    return f"{best.name}:{best.occurrence}"
+
+
+def with_render_other(stages: dict[str, float], backend_stages: dict[str, float]) -> dict[str, float]:
+    """``stages`` plus ``render_other``: the render stage minus the backend's own stages, i.e. groove
+    init audio, clip cache, loudness matching and stitching (render.py does not time them apart)."""
+    if "render" not in stages:
+        return dict(stages)
+    return {**stages, "render_other": max(stages["render"] - sum(backend_stages.values()), 0.0)}
+
+
+def bench_baseline(
+    outline: Outline,
+    *,
+    backend_name: str,
+    model: Optional[str],
+    device: str,
+    duration_s: float,
+    clips: Optional[int] = None,
+) -> dict[str, Any]:
+    """The Riffusion reference loop (``composer.baseline``) on the same weights, for the same song.
+
+    A fresh, plain backend (no batching, no CUDA layout tweaks, no compile; fp16 on CUDA, fp32 on
+    CPU); with ``clips`` only that many clips are timed and the song time is extrapolated.
+    """
+    import gc
+
+    from composer.backends.registry import load_backend
+    from composer.baseline import render_reference_song
+    from composer.outline import outline_from_dict
+    from composer.planner import plan_song
+
+    gc.collect()
+    reset_gpu_peak()
+    started = time.perf_counter()
+    backend = load_backend(backend_name, model=model, device=device, optimize=False, max_batch_size=1)
+    load_s = time.perf_counter() - started
+    plan = plan_song(outline_from_dict(scaled_outline(outline, duration_s=duration_s)),
+                     sample_rate_hz=backend.sample_rate_hz, max_clip_s=backend.preferred_clip_s,
+                     default_steps=backend.default_steps)
+    with tempfile.TemporaryDirectory(prefix="composer-baseline-") as tmp:
+        result = render_reference_song(backend, plan, groove_root=Path(tmp), clips=clips,
+                                       wav_path=Path(tmp) / "baseline.wav")
+    report = {"load_s": load_s, "duration_s": plan.duration_s, **result.to_dict(),
+              "peak_host_memory_mb": peak_host_memory_mb(), "peak_gpu_memory_mb": peak_gpu_memory_mb()}
+    del backend
+    gc.collect()
     return report
 
 
@@ -92,22 +156,64 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     summary = {
         "runs": len(runs),
         "median_total_s": statistics.median(r["total_s"] for r in runs),
+        "median_song_s": statistics.median(r.get("song_s", r["total_s"]) for r in runs),
         "median_real_time_factor": statistics.median(r["real_time_factor"] for r in runs),
         "peak_host_memory_mb": max(r["peak_host_memory_mb"] for r in runs),
     }
-    stages = sorted({k for r in runs for k in {**r["stages_s"], **r["backend_stages_s"]}})
+    stages = sorted({k for r in runs for k in {**r["stages_s"], **r["backend_stages_s"]}}, key=stage_order)
     summary["median_stage_s"] = {
         k: statistics.median({**r["stages_s"], **r["backend_stages_s"]}.get(k, 0.0) for r in runs) for k in stages
     }
     regens = [r["regenerate"]["total_s"] for r in runs if "regenerate" in r]
     if regens:
         summary["median_regenerate_s"] = statistics.median(regens)
+    gpu = [r["peak_gpu_memory_mb"] for r in runs if r.get("peak_gpu_memory_mb") is not None]
+    summary["peak_gpu_memory_mb"] = max(gpu) if gpu else None
     return summary
+
+
+#: the order stages happen in (unknown stages sort after these, alphabetically)
+STAGE_ORDER = ("load", "plan", "text", "vae_encode", "denoise", "vae_decode", "inversion", "render_other", "render",
+               "write")
+
+
+def stage_order(stage: str) -> tuple[int, str]:
+    return (STAGE_ORDER.index(stage) if stage in STAGE_ORDER else len(STAGE_ORDER), stage)
+
+
+def speedup(summary: dict[str, Any], baseline: dict[str, Any]) -> float:
+    """Baseline song time / our median song time (both without model loading)."""
+    return baseline["song_s"] / summary["median_song_s"]
+
+
+def environment() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    import os
+    import platform
+
+    import torch
+
+    return {
+        "platform": platform.platform(), "python": platform.python_version(), "torch": torch.__version__,
+        "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+        "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+    }
 
 
 def peak_host_memory_mb() -> float:
     """Peak resident memory of this process so far (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def reset_gpu_peak() -> None:
+    """Free cached CUDA blocks and restart the peak counter (so the baseline's peak is its own)."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover
+        return
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
 
 
 def peak_gpu_memory_mb() -> Optional[float]:
