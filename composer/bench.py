@@ -47,6 +47,7 @@ def bench_song(
     regenerate: Optional[str],
     batch_size: int,
     compile: bool = False,
+    scheduler: str = "folder",
 ) -> dict[str, Any]:
     """One cold render (fresh backend, empty cache) and optionally one section regeneration.
 
@@ -66,7 +67,8 @@ def bench_song(
         path = Path(tmp) / "bench.yaml"
         path.write_text(yaml.safe_dump(scaled, sort_keys=False))
         started = time.perf_counter()
-        backend = load_backend(backend_name, model=model, device=device, compile=compile)
+        options = {"scheduler": scheduler} if scheduler != "folder" else {}
+        backend = load_backend(backend_name, model=model, device=device, compile=compile, **options)
         load_s = time.perf_counter() - started
         result = render_outline(path, Path(tmp) / "song", backend, model=model, device=device, batch_size=batch_size)
         total_s = time.perf_counter() - started

@@ -353,6 +353,9 @@ def bench(
     baseline_clips: Annotated[Optional[int], typer.Option(
         min=1, help="Time only this many baseline clips and extrapolate their per-clip time to the song.")] = None,
     use_compile: Annotated[bool, typer.Option("--compile", help="torch.compile the UNet (first clips pay for it).")] = False,
+    scheduler: Annotated[str, typer.Option(
+        help="riffusion/tiny-random: 'folder' (the model's own, PNDM for Riffusion, 50 steps) or 'dpm++' "
+             "(DPM-Solver++, 20 steps). The baseline always runs 50 PNDM steps.")] = "folder",
     threads: Annotated[Optional[int], typer.Option(min=1, help="torch CPU threads (default: torch's choice).")] = None,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write every figure to this file.")] = None,
 ) -> None:
@@ -376,7 +379,7 @@ def bench(
     for seconds in lengths:
         runs = [bench_song(outline, backend_name=name, model=model, device=device.value, duration_s=seconds,
                            regenerate=None if regenerate == "none" else regenerate, batch_size=batch_size,
-                           compile=use_compile) for _ in range(repeats)]
+                           compile=use_compile, scheduler=scheduler) for _ in range(repeats)]
         entry = results[f"{seconds / 60:g} min"] = {"summary": summarize(runs), "runs": runs}
         s = entry["summary"]
         stages = ", ".join(f"{k} {v:.2f}s" for k, v in s["median_stage_s"].items())
@@ -402,7 +405,8 @@ def bench(
         from composer.bench import environment
 
         write_json_atomic(json_out, {"backend": name, "model": model, "template": template, "device": device.value,
-                                     "batch_size": batch_size, "compile": use_compile, "environment": environment(),
+                                     "batch_size": batch_size, "compile": use_compile, "scheduler": scheduler,
+                                     "environment": environment(),
                                      "results": results})
 
 

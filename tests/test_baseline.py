@@ -161,6 +161,20 @@ def test_cuda_layout_and_attention_settings_apply_and_keep_the_maths(riffusion: 
     np.testing.assert_allclose(tuned.render([request])[0], plain, atol=1e-3 * np.abs(plain).max())
 
 
+def test_riffusion_backend_can_run_dpm_solver_in_fewer_steps(riffusion: RiffusionBackend):
+    from composer.errors import BackendError
+
+    fast = RiffusionBackend(riffusion.folder, device="cpu", scheduler="dpm++")
+    assert fast.default_steps == 20 and riffusion.default_steps == 50
+    assert fast.describe()["scheduler"] == "DPMSolverMultistepScheduler"  # so the clip cache keys differ
+    request = clip(riffusion.sample_rate_hz, steps=8, denoising=0.6)  # img2img: starts mid-schedule
+    audio = fast.render([request])[0]
+    assert audio.shape == (request.num_samples,) and np.all(np.isfinite(audio))
+    assert not np.allclose(audio, riffusion.render([request])[0])
+    with pytest.raises(BackendError, match="scheduler"):
+        RiffusionBackend(riffusion.folder, device="cpu", scheduler="euler")
+
+
 @pytest.mark.parametrize("minutes", [1, 3, 6, 10])
 def test_auto_regenerate_picks_an_eight_bar_section_in_every_length(minutes):
     outline = outline_from_dict(scaled_outline(load_template("pop"), duration_s=minutes * 60))

@@ -71,19 +71,21 @@ def backend_info(name: str) -> BackendInfo:
 
 
 def load_backend(name: str, *, model: Optional[str] = None, device: str = "auto", compile: bool = False,
-                 max_batch_size: Optional[int] = None, optimize: bool = True) -> SpectrogramBackend:
+                 max_batch_size: Optional[int] = None, optimize: bool = True,
+                 scheduler: str = "folder") -> SpectrogramBackend:
     """Build a backend by registry name (weights are loaded here, not at import).
 
     ``max_batch_size`` (riffusion, tiny-random): clips of one shape per UNet call; by default
     ``CUDA_BATCH_SIZE`` on CUDA and 1 on a CPU (where a clip then never depends on which clips
     share its call). ``optimize``: CUDA layout/attention tweaks (off for the reference baseline).
-    ``compile``: torch.compile the UNet.
+    ``compile``: torch.compile the UNet. ``scheduler`` (riffusion, tiny-random): "folder" or "dpm++".
     """
     backend_info(name)  # clear error for unknown names
     if name in ("riffusion", "tiny-random"):
         if max_batch_size is None:
             max_batch_size = CUDA_BATCH_SIZE if _on_cuda(device) else 1
-        options = dict(device=device, max_batch_size=max_batch_size, optimize=optimize, compile=compile)
+        options = dict(device=device, max_batch_size=max_batch_size, optimize=optimize, compile=compile,
+                       scheduler=scheduler)
     if name == "riffusion":
         if not model:
             raise BackendError("the riffusion backend needs --model PATH (a diffusers-format folder such as a "
