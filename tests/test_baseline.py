@@ -230,6 +230,10 @@ def test_sd15_random_folder_has_sd15_shape_and_renders(tmp_path: Path):
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
 
+def relative_error(got: np.ndarray, want: np.ndarray) -> float:
+    return float(np.linalg.norm(got - want) / np.linalg.norm(want))
+
+
 @pytest.mark.gpu
 @cuda
 def test_cuda_optimisations_change_rounding_only(riffusion: RiffusionBackend):
@@ -239,7 +243,7 @@ def test_cuda_optimisations_change_rounding_only(riffusion: RiffusionBackend):
     assert {type(p).__name__ for p in fast.components.unet.attn_processors.values()} == {"AttnProcessor2_0"}
     request = clip(riffusion.sample_rate_hz)
     a, b = plain.render([request])[0], fast.render([request])[0]
-    np.testing.assert_allclose(b, a, atol=2e-2 * np.abs(a).max())
+    assert relative_error(b, a) < 0.05  # fp16 kernels round differently, nothing more
 
 
 @pytest.mark.gpu
@@ -257,7 +261,7 @@ def test_cuda_batches_every_clip_of_one_shape(riffusion: RiffusionBackend):
     assert calls == [6]
     alone = [batched._render_batch([r])[0] for r in requests]
     for one, many in zip(alone, together):
-        np.testing.assert_allclose(many, one, atol=2e-2 * np.abs(one).max())
+        assert relative_error(many, one) < 0.05
 
 
 @pytest.mark.gpu
