@@ -108,7 +108,7 @@ def pick_regenerate_section(plan: Any, *, bars: int = 8) -> str:
 
 def with_render_other(stages: dict[str, float], backend_stages: dict[str, float]) -> dict[str, float]:
     """``stages`` plus ``render_other``: the render stage minus the backend's own stages, i.e. groove
-    init audio, clip cache, loudness matching and stitching (render.py does not time them apart)."""
+    init audio and the clip cache (stitching is its own stage)."""
     if "render" not in stages:
         return dict(stages)
     return {**stages, "render_other": max(stages["render"] - sum(backend_stages.values()), 0.0)}

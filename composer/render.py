@@ -7,6 +7,7 @@ joins everything on the bar grid.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -44,6 +45,8 @@ class RenderedSong:
     rendered: tuple[int, ...]
     # clip index -> seed actually used when a retry replaced seed_a (else absent)
     retried_seeds: dict[int, int]
+    # wall time of loudness matching, crossfading and limiting, seconds (for `composer bench`)
+    stitch_s: float = 0.0
 
 
 def clip_requests(plan: Plan, *, groove_root: Path) -> list[ClipRequest]:
@@ -113,6 +116,7 @@ def render_song(
                     if on_clip_done:
                         on_clip_done(j)
 
+    stitch_started = time.perf_counter()
     gains = [_clip_gain_db(audio[i], plan, plan.clips[i], loudness_db=loudness_db) for i in range(len(keys))]
     clips = [audio[i].astype(np.float64) * (10.0 ** (gains[i] / 20.0)) for i in range(len(keys))]
     song = stitch_clips(
@@ -124,7 +128,7 @@ def render_song(
     song = soft_limit(declick_edges(song, fade_samples=declick_samples(plan.sample_rate_hz)))
     return RenderedSong(
         audio=song.astype(np.float32), clip_keys=tuple(keys), clip_gains_db=tuple(round(g, 4) for g in gains),
-        rendered=tuple(missing), retried_seeds=retried,
+        rendered=tuple(missing), retried_seeds=retried, stitch_s=time.perf_counter() - stitch_started,
     )
 
 

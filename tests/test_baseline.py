@@ -196,7 +196,7 @@ def test_bench_cli_times_the_baseline_and_prints_the_speedup(builtin_folder: Pat
     assert baseline["song_s"] > 0 and entry["summary"]["speedup_vs_baseline"] > 0
     run = entry["runs"][0]
     assert set(run["backend_stages_s"]) == BACKEND_STAGES
-    assert {"load", "plan", "render", "render_other", "write"} <= set(run["stages_s"])
+    assert {"load", "plan", "render", "render_other", "stitch", "write"} <= set(run["stages_s"])
     assert run["regenerate"]["section"] == "intro:1"
     result = CliRunner().invoke(app, [*args, "--no-baseline", "--regenerate", "none"])
     assert result.exit_code == 0, result.output

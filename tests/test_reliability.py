@@ -28,7 +28,10 @@ render: {steps: 3}
 sections:
   a: {bars: 4, prompt: piano}
   b: {bars: 4, prompt: strings}
-form: [a, b, a, b, b]
+  c: {bars: 4, prompt: organ}
+  d: {bars: 4, prompt: brass}
+  e: {bars: 4, prompt: flute}
+form: [a, b, c, d, e, b]  # ten distinct clips: a render is still running after the first two
 """
 
 
