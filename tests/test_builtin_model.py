@@ -17,12 +17,6 @@ import torch
 
 from composer.backends.base import ClipRequest
 from composer.backends.builtin import BuiltinBackend, builtin_info
-from composer.builtin_model.config import (
-    BuiltinModelConfig,
-    TextConditioning,
-    UnetArchitecture,
-    VaeArchitecture,
-)
 from composer.builtin_model.model import (
     LatentNorm,
     build_unet,
@@ -38,19 +32,10 @@ from composer.builtin_model.training import (
     train_unet,
     train_vae,
 )
-from composer.codec.params import SpectrogramParams
 from composer.errors import ComposerError, ModelFolderError
+from tiny_builtin import TINY_BUILTIN
 
-TINY = BuiltinModelConfig(
-    model_id="tiny-test",
-    codec=SpectrogramParams(sample_rate_hz=8000, hop_ms=16.0, window_ms=64.0, n_fft_ms=64.0, n_mels=32,
-                            max_frequency_hz=4000.0, mel_inverse_iters=2, griffin_lim_iters=4),
-    vae=VaeArchitecture(block_out_channels=(8, 16), layers_per_block=1, latent_channels=4, norm_num_groups=4),
-    unet=UnetArchitecture(block_out_channels=(16, 32), layers_per_block=1, attention_heads=(1, 2), norm_num_groups=8),
-    text=TextConditioning(max_tokens=16),
-    train_frames=32,
-    default_steps=4,
-)
+TINY = TINY_BUILTIN
 RATE = TINY.codec.sample_rate_hz
 NORM = LatentNorm(mean=(0.1, -0.2, 0.0, 0.3), std=(1.0, 2.0, 0.5, 1.5))
 

@@ -6,6 +6,7 @@ Everything runs on synthetic audio and a tiny random-weight model folder built h
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,25 +15,15 @@ import soundfile
 import torch
 
 from composer.analysis.tempo import track_beats_s
-from composer.builtin_model.config import BuiltinModelConfig, TextConditioning, UnetArchitecture, VaeArchitecture
 from composer.builtin_model.eval_classifier import EMBEDDING_DIM, train_classifier
 from composer.builtin_model.eval_data import ClipFeaturizer, split_halves
 from composer.builtin_model.evaluate import main
 from composer.builtin_model.model import LatentNorm, build_unet, build_vae, save_builtin_model
 from composer.builtin_model.quality import accuracy, frechet_distance, majority_chance, tally_tempo, tempo_outcome
 from composer.codec.codec import SpectrogramCodec
-from composer.codec.params import SpectrogramParams
+from tiny_builtin import TINY_BUILTIN
 
-TINY = BuiltinModelConfig(
-    model_id="tiny-eval-test",
-    codec=SpectrogramParams(sample_rate_hz=8000, hop_ms=16.0, window_ms=64.0, n_fft_ms=64.0, n_mels=32,
-                            max_frequency_hz=4000.0, mel_inverse_iters=2, griffin_lim_iters=4),
-    vae=VaeArchitecture(block_out_channels=(8, 16), layers_per_block=1, latent_channels=4, norm_num_groups=4),
-    unet=UnetArchitecture(block_out_channels=(16, 32), layers_per_block=1, attention_heads=(1, 2), norm_num_groups=8),
-    text=TextConditioning(max_tokens=16),
-    train_frames=32,
-    default_steps=2,
-)
+TINY = replace(TINY_BUILTIN, model_id="tiny-eval-test", default_steps=2)
 RATE = TINY.codec.sample_rate_hz
 
 
