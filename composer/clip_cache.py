@@ -31,6 +31,9 @@ def clip_cache_key(request: ClipRequest, *, backend_identity: dict[str, Any]) ->
         "denoising": request.denoising, "guidance": request.guidance, "steps": request.steps,
         "negative_prompt": request.negative_prompt, "init_audio_sha256": init_digest,
     }
+    if request.prefix_audio is not None:  # only then, so keys of clips without one stay as they were
+        payload["prefix_audio_sha256"] = hashlib.sha256(
+            np.ascontiguousarray(request.prefix_audio, dtype=np.float32).tobytes()).hexdigest()
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 

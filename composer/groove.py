@@ -473,14 +473,15 @@ def _blues(m: Meter, feel: _Feel, bar: int) -> list[Hit]:
 
 
 def _ambient(m: Meter, feel: _Feel, bar: int) -> list[Hit]:
-    hits = [Hit(0.0, KICK, 60)]  # a soft pulse on the downbeat, little else
-    if feel.level >= 1:
-        hits += [Hit(_at(m, g), KICK, 45) for g in m.group_starts[1:]]
+    # an even, soft pulse on every beat at every level, never half time: with kicks on 1 and 3 the
+    # model's slow pads were tracked at half tempo (35 bpm in a 70-bpm song), and a downbeat kick
+    # came back as a broadband thump on every bar line
+    hits = [Hit(_at(m, p), SHAKER, 45 if feel.level <= 0 else 65) for p in range(len(m.pulse_beats))]
     if feel.level >= 2:
-        hits += [Hit(_at(m, p), SHAKER, 40) for p in range(len(m.pulse_beats))]
+        hits += [Hit(_at(m, p), SIDE_STICK, 45) for p in m.backbeats]
     if feel.level >= 3:
-        hits += [Hit(_offbeat(m, p), SHAKER, 30) for p in range(len(m.pulse_beats))]
-        hits += [Hit(_at(m, p), SIDE_STICK, 35) for p in m.backbeats]
+        hits += [Hit(0.0, KICK, 50)]
+        hits += [Hit(_offbeat(m, p), SHAKER, 35) for p in range(len(m.pulse_beats))]
     return hits
 
 

@@ -37,6 +37,11 @@ class RenderSettings(_Strict):
         1.0, ge=0, le=16, description="Length of crossfades at clip joints and crossfade transitions, in beats."
     )
     loudness_db: Number = Field(-18.0, ge=-40, le=-6, description="Target RMS level of every clip, dBFS.")
+    continuation: StrictBool = Field(
+        False,
+        description="Each clip after a section's first continues the previous one (latent outpainting over "
+                    "their shared window) where the backend supports it; off: every clip is rendered on its own.",
+    )
 
 
 class SectionSpec(_Strict):

@@ -7,6 +7,7 @@ joins everything on the bar grid.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,44 +78,50 @@ def render_song(
     loudness_db: float,
     groove_root: Path,
     batch_size: int = 4,
+    continuation: bool = False,
     on_clip_done: Optional[Progress] = None,
 ) -> RenderedSong:
-    """Render (or fetch from the cache) every clip and stitch the song."""
+    """Render (or fetch from the cache) every clip and stitch the song.
+
+    With ``continuation`` (and a backend that supports it) every clip after the
+    first of its section continues the previous one: the previous clip's tail
+    over their shared window is the new clip's ``prefix_audio``. Clips are then
+    rendered in waves (the k-th clip of every section together); chains restart
+    at every section, so re-rendering one section never changes another.
+    """
     if backend.sample_rate_hz != plan.sample_rate_hz:
         raise RenderError(f"plan is at {plan.sample_rate_hz} Hz but backend {backend.name!r} renders "
                           f"{backend.sample_rate_hz} Hz; re-plan for this backend")
-    requests = clip_requests(plan, groove_root=groove_root)
+    requests: list[ClipRequest] = clip_requests(plan, groove_root=groove_root)
+    chained = continuation and backend.supports_continuation
     identity = backend.describe()
-    keys = [clip_cache_key(r, backend_identity=identity) for r in requests]
+    keys: list[str] = [""] * len(requests)
     audio: dict[int, np.ndarray] = {}
     retried: dict[int, int] = {}
-    for i, key in enumerate(keys):
-        cached = cache.get(key, num_samples=requests[i].num_samples)
-        if cached is not None:
-            audio[i] = cached
-            seed = cache.retry_seed(key)
-            if seed is not None:
-                retried[i] = seed
-            if on_clip_done:
-                on_clip_done(i)
-    # identical clips (a repeated chorus) are rendered once and shared
-    first_with_key: dict[str, int] = {}
-    for i in range(len(requests)):
-        if i not in audio:
-            first_with_key.setdefault(keys[i], i)
-    missing = sorted(first_with_key.values())
-    for batch in _batches(missing, requests, batch_size):
-        outputs = backend.render([requests[i] for i in batch])
-        for i, out in zip(batch, outputs):
-            out, seed = _checked(out, requests[i], backend, clip_index=i)
-            cache.put(keys[i], out, retry_seed=seed)
-            for j in range(len(requests)):
-                if keys[j] == keys[i]:
-                    audio[j] = out
-                    if seed is not None:
-                        retried[j] = seed
-                    if on_clip_done:
-                        on_clip_done(j)
+    rendered: list[int] = []
+    pending = list(range(len(requests)))
+    while pending:
+        wave = [i for i in pending if not chained or _predecessor(plan, i) is None or _predecessor(plan, i) in audio]
+        for i in wave:
+            previous = _predecessor(plan, i) if chained else None
+            if previous is not None:
+                requests[i] = dataclasses.replace(requests[i], prefix_audio=_shared_tail(plan, previous, i, audio))
+            keys[i] = clip_cache_key(requests[i], backend_identity=identity)
+        missing = _fetch_cached(wave, keys, requests, cache, audio, retried, on_clip_done)
+        for batch in _batches(missing, requests, batch_size):
+            outputs = backend.render([requests[i] for i in batch])
+            for i, out in zip(batch, outputs):
+                out, seed = _checked(out, requests[i], backend, clip_index=i)
+                cache.put(keys[i], out, retry_seed=seed)
+                for j in wave:  # identical clips (a repeated chorus) are rendered once and shared
+                    if keys[j] == keys[i]:
+                        audio[j] = out
+                        if seed is not None:
+                            retried[j] = seed
+                        if on_clip_done:
+                            on_clip_done(j)
+        rendered.extend(missing)
+        pending = [i for i in pending if i not in audio]
 
     stitch_started = time.perf_counter()
     gains = [_clip_gain_db(audio[i], plan, plan.clips[i], loudness_db=loudness_db) for i in range(len(keys))]
@@ -124,12 +131,45 @@ def render_song(
         [ClipPlacement(c.start_sample, c.end_sample, plan.pad_samples) for c in plan.clips],
         joint_fades=joint_fades(plan),
         total_samples=plan.total_samples,
+        coherent_joints=[chained and _predecessor(plan, i + 1) == i for i in range(len(plan.clips) - 1)],
     )
     song = soft_limit(declick_edges(song, fade_samples=declick_samples(plan.sample_rate_hz)))
     return RenderedSong(
         audio=song.astype(np.float32), clip_keys=tuple(keys), clip_gains_db=tuple(round(g, 4) for g in gains),
-        rendered=tuple(missing), retried_seeds=retried, stitch_s=time.perf_counter() - stitch_started,
+        rendered=tuple(sorted(rendered)), retried_seeds=retried, stitch_s=time.perf_counter() - stitch_started,
     )
+
+
+def _fetch_cached(wave: list[int], keys: list[str], requests: list[ClipRequest], cache: ClipCache,
+                  audio: dict[int, np.ndarray], retried: dict[int, int],
+                  on_clip_done: Optional[Progress]) -> list[int]:
+    """Fill ``audio`` from the cache; return the clips to render, one per distinct key."""
+    first_with_key: dict[str, int] = {}
+    for i in wave:
+        cached = cache.get(keys[i], num_samples=requests[i].num_samples)
+        if cached is None:
+            first_with_key.setdefault(keys[i], i)
+            continue
+        audio[i] = cached
+        seed = cache.retry_seed(keys[i])
+        if seed is not None:
+            retried[i] = seed
+        if on_clip_done:
+            on_clip_done(i)
+    return sorted(first_with_key.values())
+
+
+def _predecessor(plan: Plan, index: int) -> Optional[int]:
+    """The clip that ``index`` continues: the previous clip of the same section occurrence, if any."""
+    if index > 0 and plan.clips[index - 1].section_index == plan.clips[index].section_index:
+        return index - 1
+    return None
+
+
+def _shared_tail(plan: Plan, previous: int, index: int, audio: dict[int, np.ndarray]) -> np.ndarray:
+    """The previous clip's samples over the window both clips render (its post-roll, our pre-roll)."""
+    overlap = plan.clips[previous].end_sample - plan.clips[index].start_sample + 2 * plan.pad_samples
+    return np.ascontiguousarray(audio[previous][-overlap:], dtype=np.float32)
 
 
 def joint_fades(plan: Plan) -> list[int]:

@@ -131,7 +131,8 @@ def _render_take(folder: Path, outline: Outline, plan: Plan, backend: Spectrogra
         tick = time.perf_counter()
         song = render_song(plan, backend, cache=ClipCache(clips_dir(folder)),
                            loudness_db=float(outline.render.loudness_db), groove_root=groove_root,
-                           batch_size=batch_size, on_clip_done=progress(len(plan.clips)) if progress else None)
+                           batch_size=batch_size, continuation=outline.render.continuation,
+                           on_clip_done=progress(len(plan.clips)) if progress else None)
         stages["render"] = time.perf_counter() - tick - song.stitch_s
         stages["stitch"] = song.stitch_s
         tick = time.perf_counter()

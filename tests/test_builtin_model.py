@@ -246,3 +246,35 @@ def test_latent_norm_of_wrong_width_is_named(tmp_path, folder):
     index_path.write_text(json.dumps(index))
     with pytest.raises(ModelFolderError, match="latent_norm"):
         load_builtin_model(broken)
+
+
+def test_outpainting_keeps_the_known_latent_columns(backend):
+    from composer.builtin_model.sampling import initial_noise, sample_latents
+
+    model = backend.model
+    states, pooled = backend._embed("funk groove")
+    uncond_states, uncond_pooled = backend._embed("")
+    shape = (1, TINY.vae.latent_channels, 4, 16)
+    known = initial_noise(seed=7, shape=shape)
+    mask = torch.zeros(1, 1, 1, shape[-1])
+    mask[..., :5] = 1.0
+    common = dict(noise=initial_noise(seed=1, shape=shape), context=states, pooled=pooled,
+                  uncond_context=uncond_states, uncond_pooled=uncond_pooled, guidance=3.0, steps=4, strength=1.0)
+    free = sample_latents(model, **common)
+    kept = sample_latents(model, **common, known_latents=known, known_mask=mask)
+    assert torch.equal(kept[..., :5], known[..., :5])
+    assert not torch.allclose(kept[..., 5:], free[..., 5:])  # the free part saw the known context
+    with pytest.raises(ValueError, match="known_mask"):
+        sample_latents(model, **common, known_latents=known)
+
+
+def test_prefix_audio_steers_the_clip_start_and_is_validated(backend):
+    n = RATE
+    prefix = sine(n // 4, frequency_hz=300.0)
+    assert backend.supports_continuation
+    plain = backend.render([request(num_samples=n)])[0]
+    continued = backend.render([request(num_samples=n, prefix_audio=prefix)])[0]
+    assert continued.shape == (n,) and np.all(np.isfinite(continued))
+    assert not np.allclose(plain, continued)
+    with pytest.raises(ValueError, match="prefix_audio"):
+        request(num_samples=n, prefix_audio=np.zeros(n, dtype=np.float32))

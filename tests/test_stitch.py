@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from composer.dsp.loudness import gain_to_target_db, rms_db, soft_limit
-from composer.dsp.stitch import ClipPlacement, equal_power_fade, fade_window, stitch_clips
+from composer.dsp.stitch import ClipPlacement, equal_power_fade, fade_window, linear_fade, splice_prefix, stitch_clips
 
 RATE = 8000
 
@@ -34,6 +34,29 @@ def test_stitched_continuous_signal_is_seamless():
     assert np.max(np.abs(song - reference)) < 0.5 * (np.sqrt(2) - 1) + 1e-9
     steps = np.abs(np.diff(song))
     assert steps.max() <= np.abs(np.diff(reference)).max() * 1.5
+
+
+def test_coherent_joints_fade_linearly_and_do_not_swell():
+    """Clips that continue each other play the same audio across the fade: equal gain keeps it exact."""
+    bounds = [0, 4000, 8000, 12000]
+    pad, fade = 300, 400
+    clips = [_sine(b - a + 2 * pad, freq_hz=220, start_sample=a - pad) for a, b in zip(bounds, bounds[1:])]
+    places = [ClipPlacement(a, b, pad) for a, b in zip(bounds, bounds[1:])]
+    song = stitch_clips(clips, places, joint_fades=[fade, fade], total_samples=12000, coherent_joints=[True, True])
+    np.testing.assert_allclose(song, _sine(12000, freq_hz=220), atol=1e-12)
+    out, into = linear_fade(7)
+    np.testing.assert_allclose(out + into, 1.0)
+    with pytest.raises(ValueError, match="coherence"):
+        stitch_clips(clips, places, joint_fades=[fade, fade], total_samples=12000, coherent_joints=[True])
+
+
+def test_splice_prefix_keeps_the_prefix_then_fades_into_the_clip():
+    clip, prefix = np.full(1000, 0.5, np.float32), np.full(300, -0.5, np.float32)
+    spliced = splice_prefix(clip, prefix, keep_samples=200, fade_samples=50)
+    np.testing.assert_array_equal(spliced[:200], prefix[:200])
+    np.testing.assert_array_equal(spliced[250:], clip[250:])
+    assert np.all(np.diff(spliced[199:251]) >= 0)  # a monotone ramp from one to the other, no jump
+    assert np.array_equal(clip, np.full(1000, 0.5, np.float32))  # the input is not modified
 
 
 def test_joint_is_centred_on_the_bar_line():

@@ -20,13 +20,21 @@ def section_features(audio: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
 
 
 def estimated_boundaries_s(audio: np.ndarray, *, sample_rate_hz: int, count: int, bar_s: float) -> np.ndarray:
-    """``count`` boundaries (including 0) from agglomerative clustering of bar-synchronous features."""
+    """``count`` boundaries (including 0) from agglomerative clustering of bar-synchronous features.
+
+    Bars start at ``k * bar_s`` exactly (a rounded frames-per-bar step drifts by a
+    frame every few bars), and only whole bars count: a partial bar at the end
+    (the last few frames of the final fade) would otherwise look like a segment
+    of its own.
+    """
     features = section_features(audio, sample_rate_hz=sample_rate_hz)
-    frames_per_bar = max(1, int(round(bar_s * sample_rate_hz / HOP_SAMPLES)))
-    bars = librosa.util.sync(features, np.arange(0, features.shape[1], frames_per_bar), aggregate=np.mean)
+    frames_per_bar = bar_s * sample_rate_hz / HOP_SAMPLES
+    whole_bars = max(1, int(np.floor((features.shape[1] - 1) / frames_per_bar + 1e-6)))
+    starts = np.round(np.arange(whole_bars + 1) * frames_per_bar).astype(int)
+    bars = np.stack([features[:, a:max(b, a + 1)].mean(axis=1) for a, b in zip(starts[:-1], starts[1:])], axis=1)
     k = max(1, min(count, bars.shape[1]))
-    starts = librosa.segment.agglomerative(bars, k)
-    return np.asarray(starts, dtype=np.float64) * frames_per_bar * HOP_SAMPLES / sample_rate_hz
+    first_bars = librosa.segment.agglomerative(bars, k)
+    return np.asarray(first_bars, dtype=np.float64) * bar_s
 
 
 def boundary_f_measure(planned_s: np.ndarray, estimated_s: np.ndarray, *, duration_s: float,

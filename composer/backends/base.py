@@ -43,6 +43,10 @@ class ClipRequest:
     # mono float32 init ("seed"/groove) audio at the backend's sample rate,
     # exactly num_samples long, or None for pure text-to-audio
     init_audio: np.ndarray | None = field(default=None, repr=False)
+    # mono float32 audio the clip's first prefix_audio.size samples must reproduce and continue
+    # (the tail of the previous clip of the same section), or None; only for backends whose
+    # supports_continuation is True
+    prefix_audio: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.num_samples <= 0:
@@ -53,6 +57,10 @@ class ClipRequest:
             raise ValueError(
                 f"init_audio must have shape ({self.num_samples},), got {self.init_audio.shape}"
             )
+        if self.prefix_audio is not None and (self.prefix_audio.ndim != 1
+                                              or not 0 < self.prefix_audio.size < self.num_samples):
+            raise ValueError(f"prefix_audio must be 1-D and shorter than the clip ({self.num_samples} samples), "
+                             f"got shape {self.prefix_audio.shape}")
 
 
 class SpectrogramBackend(abc.ABC):
@@ -80,6 +88,11 @@ class SpectrogramBackend(abc.ABC):
     def makes_music(self) -> bool:
         """False for random-weight models: the CLI and manifest then say it is noise."""
         return True
+
+    @property
+    def supports_continuation(self) -> bool:
+        """True if ``render`` honours ``ClipRequest.prefix_audio`` (outpaints after a known start)."""
+        return False
 
     @abc.abstractmethod
     def describe(self) -> dict[str, Any]:

@@ -90,6 +90,10 @@ class BuiltinBackend(SpectrogramBackend):
         return self.model.makes_music
 
     @property
+    def supports_continuation(self) -> bool:
+        return True
+
+    @property
     def default_steps(self) -> int:
         """Scheduler steps the model was tuned for (DPM-Solver++ needs far fewer than 50)."""
         return self.model.default_steps
@@ -146,6 +150,10 @@ class BuiltinBackend(SpectrogramBackend):
         if request.init_audio is not None and request.denoising < 1.0:
             with self.timed("vae_encode"):
                 init_latents = self._init_latents(request.init_audio, width_px=width_px, cached=cached)
+        known_latents = known_mask = None
+        if request.prefix_audio is not None:
+            with self.timed("vae_encode"):
+                known_latents, known_mask = self._prefix_latents(request, width_px=width_px)
         with self.timed("denoise"):
             latents = sample_latents(
                 self.model,
@@ -159,12 +167,21 @@ class BuiltinBackend(SpectrogramBackend):
                 strength=request.denoising,
                 init_latents=init_latents,
                 scheduler=scheduler,
+                known_latents=known_latents,
+                known_mask=known_mask,
             )
         with self.timed("vae_decode"):
             mel = self.codec.unit_to_mel(decode_latents(self.model, latents)[0, 0])
         with self.timed("inversion"):
             generator = torch.Generator(device="cpu").manual_seed(_phase_seed(request))
-            audio = self.codec.mel_to_audio(mel, generator=generator, num_samples=request.num_samples)
+            audio = self.codec.mel_to_audio(mel, generator=generator, num_samples=request.num_samples,
+                                            phase_prefix=request.prefix_audio)
+        if known_mask is not None:
+            from composer.dsp.stitch import splice_prefix
+
+            column = self.codec.samples_for_frames(vae_factor_of(self.model.vae) + 1)  # samples per latent column
+            held = int((known_mask[0, 0, 0] == 1.0).sum())  # columns held exactly (before the blended ones)
+            audio = splice_prefix(audio, request.prefix_audio, keep_samples=(held - 1) * column, fade_samples=column)
         if not np.all(np.isfinite(audio)):
             raise RenderError(f"builtin model produced non-finite audio for prompt {request.prompt_a!r}")
         return audio.astype(np.float32, copy=False)
@@ -182,6 +199,33 @@ class BuiltinBackend(SpectrogramBackend):
         if cached:
             self._init_cache[key] = latents
         return latents
+
+    def _prefix_latents(self, request: ClipRequest, *, width_px: int) -> tuple["torch.Tensor", "torch.Tensor"]:
+        """Latents of the prefix audio and the mask of the latent columns it fixes.
+
+        A latent column is known only if every spectrogram frame under it (and one
+        more column of margin, for the encoder's receptive field at the prefix's
+        end) lies inside the prefix; the last two known columns blend 2/3 and 1/3
+        into the free part so the handover has no hard edge.
+        """
+        import torch
+
+        from composer.builtin_model.model import vae_factor_of
+        from composer.builtin_model.sampling import encode_unit_image
+
+        padded = np.zeros(request.num_samples, dtype=np.float32)
+        padded[:request.prefix_audio.size] = request.prefix_audio
+        unit = self.codec.mel_to_unit(self.codec.audio_to_mel(padded))
+        unit = torch.nn.functional.pad(unit, (0, max(0, width_px - unit.shape[-1])), value=1.0)[..., :width_px]  # 1 = silence
+        latents = encode_unit_image(self.model, unit[None, None])
+        columns_px = vae_factor_of(self.model.vae) * self.model.codec.hop_length
+        known = max(0, request.prefix_audio.size // columns_px - 1)
+        mask = torch.zeros(1, 1, 1, latents.shape[-1])
+        mask[..., :known] = 1.0
+        for offset, weight in ((1, 1 / 3), (2, 2 / 3)):
+            if known - offset >= 0:
+                mask[..., known - offset] = weight
+        return latents, mask
 
     def _init_unit(self, audio: np.ndarray, *, width_px: int) -> "torch.Tensor":
         """Init audio -> unit image [1, 1, n_mels, width_px]; whole bars, so it wraps around musically."""

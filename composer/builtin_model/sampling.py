@@ -59,6 +59,8 @@ def sample_latents(
     strength: float,
     init_latents: torch.Tensor | None = None,
     scheduler: Any = None,
+    known_latents: torch.Tensor | None = None,
+    known_mask: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Denoise with DPM-Solver++ and classifier-free guidance; returns normalised latents.
 
@@ -69,6 +71,13 @@ def sample_latents(
     strength 1) sampling starts from pure noise; otherwise the init is noised to
     the timestep ``strength`` of the way up and only the remaining
     ``int(steps * strength)`` steps run (Stable Diffusion img2img).
+
+    ``known_latents`` with ``known_mask`` (broadcastable to the latents, 1 = known,
+    0 = free, fractions blend) outpaint: after every step the known region is
+    replaced by ``known_latents`` noised to the next step's level, and by
+    ``known_latents`` itself after the last, so the free region is denoised in
+    the context of the known one (the diffusers inpainting recipe for UNets
+    without a mask input).
     """
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
@@ -90,9 +99,15 @@ def sample_latents(
             scheduler.set_begin_index(start)
         first = timesteps[:1].repeat(noise.shape[0])
         latents = scheduler.add_noise(init_latents.to(device), noise, first)
+    if known_latents is not None:
+        if known_mask is None:
+            raise ValueError("known_latents needs known_mask")
+        known_latents, known_mask = known_latents.to(device), known_mask.to(device)
+        first = timesteps[:1].repeat(noise.shape[0])
+        latents = _keep_known(latents, scheduler.add_noise(known_latents, noise, first), known_mask)
     both_context = torch.cat([uncond_context, context]).to(device)
     both_pooled = torch.cat([uncond_pooled, pooled]).to(device)
-    for timestep in timesteps:
+    for index, timestep in enumerate(timesteps):
         model_input = scheduler.scale_model_input(torch.cat([latents, latents]), timestep)
         prediction = model.unet(
             model_input, timestep, encoder_hidden_states=both_context, class_labels=both_pooled
@@ -100,4 +115,14 @@ def sample_latents(
         uncond, cond = prediction.chunk(2)
         guided = uncond + guidance * (cond - uncond)
         latents = scheduler.step(guided, timestep, latents).prev_sample
+        if known_latents is not None:
+            if index + 1 < len(timesteps):
+                upcoming = timesteps[index + 1:index + 2].repeat(noise.shape[0])
+                latents = _keep_known(latents, scheduler.add_noise(known_latents, noise, upcoming), known_mask)
+            else:
+                latents = _keep_known(latents, known_latents, known_mask)
     return latents
+
+
+def _keep_known(latents: torch.Tensor, known: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    return mask * known + (1.0 - mask) * latents

@@ -80,9 +80,11 @@ class SpectrogramCodec:
 
     def mel_to_audio(
         self, mel: torch.Tensor, *, generator: torch.Generator | Sequence[torch.Generator],
-        num_samples: int | None = None,
+        num_samples: int | None = None, phase_prefix: np.ndarray | None = None,
     ) -> np.ndarray:
         """Mel [..., n_mels, T] -> float32 audio [..., num_samples] (default (T - 1) * hop).
+
+        ``phase_prefix``: audio the result continues; its phase seeds Griffin-Lim's first frames.
 
         ``generator`` may be one generator per item of a [B, n_mels, T] batch (see ``griffin_lim``).
 
@@ -108,5 +110,7 @@ class SpectrogramCodec:
             lipschitz=self._lipschitz,
             iters=self.params.mel_inverse_iters,
         )
-        audio = griffin_lim(linear, params=self.params, window=self._window, num_samples=length, generator=generator)
+        prefix = None if phase_prefix is None else torch.from_numpy(np.ascontiguousarray(phase_prefix, np.float32))
+        audio = griffin_lim(linear, params=self.params, window=self._window, num_samples=length, generator=generator,
+                            phase_prefix=prefix)
         return audio.cpu().numpy().astype(np.float32)

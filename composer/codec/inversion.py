@@ -68,6 +68,7 @@ def griffin_lim(
     window: torch.Tensor,
     num_samples: int,
     generator: torch.Generator | Sequence[torch.Generator],
+    phase_prefix: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Fast Griffin-Lim (torchaudio's momentum form): [..., n_freqs, T] -> [..., num_samples].
 
@@ -81,6 +82,12 @@ def griffin_lim(
     A sequence of generators, one per item of a [B, n_freqs, T] batch, draws
     each item's phase from its own generator: a batch of clips whose highest
     non-zero bin is the same inverts like each clip alone (up to FFT rounding).
+
+    ``phase_prefix`` (audio, [samples] or one row per batch item) holds the
+    phase of every frame whose window lies inside it at the prefix's own phase,
+    from the start and through every iteration (momentum would otherwise carry
+    it away), so a clip that continues known audio is phase-coherent with it
+    and the free frames settle around that.
     """
     bins = int(torch.nonzero(magnitude.reshape(-1, *magnitude.shape[-2:]).amax(dim=(0, 2)))[-1:].sum()) + 1
     # frame-major [..., T, bins] keeps every FFT on contiguous rows
@@ -95,6 +102,13 @@ def griffin_lim(
             [torch.rand(low.shape[1:], generator=g, device=g.device).to(magnitude.device) for g in generators]
         )
     angles = torch.polar(torch.ones_like(phase), 2 * math.pi * phase)
+    known, own = 0, None
+    if phase_prefix is not None:
+        known = max(0, (phase_prefix.shape[-1] - params.win_length) // params.hop_length)  # frames inside it
+        if known:
+            own = torch.sgn(stft_frames(phase_prefix.to(magnitude.device, torch.float32), params=params,
+                                        window=window)[..., :known, :bins])
+            angles = _hold_phase(angles, own)
     spectrum = torch.zeros(*low.shape[:-1], magnitude.shape[-2], dtype=angles.dtype, device=magnitude.device)
     iterate_samples = (magnitude.shape[-1] - 1) * params.hop_length
     momentum = params.griffin_lim_momentum / (1 + params.griffin_lim_momentum)
@@ -104,6 +118,16 @@ def griffin_lim(
         audio = istft_frames(spectrum, params=params, window=window, length=iterate_samples)
         rebuilt = stft_frames(audio, params=params, window=window)[..., :bins]
         angles = torch.sgn(torch.sub(rebuilt, previous, alpha=momentum))
+        if own is not None:
+            angles = _hold_phase(angles, own)
         previous = rebuilt
     spectrum[..., :bins] = low * angles
     return istft_frames(spectrum, params=params, window=window, length=num_samples)
+
+
+def _hold_phase(angles: torch.Tensor, own: torch.Tensor) -> torch.Tensor:
+    """``angles`` with its first frames set to ``own`` (unit phasors); a silent bin (0) keeps its phase."""
+    known = own.shape[-2]
+    held = angles.clone()
+    held[..., :known, :] = torch.where(own != 0, own, angles[..., :known, :])
+    return held

@@ -1,4 +1,8 @@
-"""Join clips on bar lines with equal-power crossfades centred on each joint.
+"""Join clips on bar lines with crossfades centred on each joint.
+
+Equal-power fades for clips that are different sounds; linear (equal-gain)
+fades where the next clip continues the previous one and both play the same
+audio across the fade, which an equal-power fade would swell by 3 dB.
 
 Every output sample depends only on the clips that overlap it, so replacing
 one clip changes only the samples inside its span plus half a fade either side.
@@ -30,6 +34,12 @@ def equal_power_fade(length: int) -> tuple[np.ndarray, np.ndarray]:
     return np.cos(theta), np.sin(theta)
 
 
+def linear_fade(length: int) -> tuple[np.ndarray, np.ndarray]:
+    """(fade_out, fade_in) of ``length`` samples with fade_out + fade_in == 1."""
+    fade_in = (np.arange(length, dtype=np.float64) + 0.5) / max(length, 1)
+    return 1.0 - fade_in, fade_in
+
+
 def fade_window(joint_sample: int, fade_samples: int) -> tuple[int, int]:
     """[start, stop) of a crossfade centred on ``joint_sample``."""
     start = joint_sample - fade_samples // 2
@@ -42,10 +52,15 @@ def stitch_clips(
     *,
     joint_fades: Sequence[int],
     total_samples: int,
+    coherent_joints: Sequence[bool] | None = None,
 ) -> np.ndarray:
-    """Overlap-add clips with a crossfade of ``joint_fades[i]`` samples between clip i and i+1."""
-    if len(clips) != len(placements) or len(joint_fades) != max(0, len(clips) - 1):
-        raise ValueError("need one placement per clip and one fade per joint")
+    """Overlap-add clips with a crossfade of ``joint_fades[i]`` samples between clip i and i+1.
+
+    ``coherent_joints[i]`` (default all False) makes that crossfade linear: clip i+1 continues clip i.
+    """
+    coherent = [False] * len(joint_fades) if coherent_joints is None else list(coherent_joints)
+    if len(clips) != len(placements) or len(joint_fades) != max(0, len(clips) - 1) or len(coherent) != len(joint_fades):
+        raise ValueError("need one placement per clip and one fade (and coherence flag) per joint")
     song = np.zeros(total_samples, dtype=np.float64)
     for i, (audio, place) in enumerate(zip(clips, placements)):
         expected = place.end_sample - place.start_sample + 2 * place.pad_samples
@@ -55,11 +70,13 @@ def stitch_clips(
         fade_out = joint_fades[i] if i < len(clips) - 1 else 0
         if max(fade_in, fade_out) // 2 + 1 > place.pad_samples + 1:
             raise ValueError(f"clip {i}: fades longer than twice the padding ({place.pad_samples})")
-        _add_clip(song, audio.astype(np.float64), place, fade_in=fade_in, fade_out=fade_out)
+        _add_clip(song, audio.astype(np.float64), place, fade_in=fade_in, fade_out=fade_out,
+                  linear_in=i > 0 and coherent[i - 1], linear_out=i < len(clips) - 1 and coherent[i])
     return song
 
 
-def _add_clip(song: np.ndarray, audio: np.ndarray, place: ClipPlacement, *, fade_in: int, fade_out: int) -> None:
+def _add_clip(song: np.ndarray, audio: np.ndarray, place: ClipPlacement, *, fade_in: int, fade_out: int,
+              linear_in: bool = False, linear_out: bool = False) -> None:
     origin = place.start_sample - place.pad_samples  # song sample of audio[0]
     lo = fade_window(place.start_sample, fade_in)[0] if fade_in else place.start_sample
     hi = fade_window(place.end_sample, fade_out)[1] if fade_out else place.end_sample
@@ -67,11 +84,11 @@ def _add_clip(song: np.ndarray, audio: np.ndarray, place: ClipPlacement, *, fade
     weights = np.ones(hi - lo, dtype=np.float64)
     if fade_in:
         start, stop = fade_window(place.start_sample, fade_in)
-        _, ramp = equal_power_fade(fade_in)
+        _, ramp = (linear_fade if linear_in else equal_power_fade)(fade_in)
         _apply(weights, ramp, start - lo, stop - lo)
     if fade_out:
         start, stop = fade_window(place.end_sample, fade_out)
-        ramp, _ = equal_power_fade(fade_out)
+        ramp, _ = (linear_fade if linear_out else equal_power_fade)(fade_out)
         _apply(weights, ramp, start - lo, stop - lo)
     song[lo:hi] += audio[lo - origin:hi - origin] * weights
 
@@ -91,4 +108,21 @@ def declick_edges(song: np.ndarray, *, fade_samples: int) -> np.ndarray:
         ramp = np.sin((np.arange(n) + 0.5) / n * (np.pi / 2))
         out[:n] *= ramp
         out[-n:] *= ramp[::-1]
+    return out
+
+
+def splice_prefix(audio: np.ndarray, prefix: np.ndarray, *, keep_samples: int, fade_samples: int) -> np.ndarray:
+    """``audio`` that starts as ``prefix`` exactly for ``keep_samples``, then fades linearly into itself.
+
+    For a clip that continues known audio: its head is the known audio sample for
+    sample, so the song's crossfade there mixes a sound with itself. The fade is
+    linear, not equal-power, because by then both signals are meant to be the
+    same sound in phase (equal power would swell by up to 3 dB).
+    """
+    keep = max(0, min(keep_samples, prefix.size - fade_samples, audio.size - fade_samples))
+    out = np.array(audio, dtype=np.float32, copy=True)
+    out[:keep] = prefix[:keep]
+    ramp = (np.arange(fade_samples, dtype=np.float64) + 0.5) / max(fade_samples, 1)
+    out[keep:keep + fade_samples] = ((1.0 - ramp) * prefix[keep:keep + fade_samples]
+                                     + ramp * audio[keep:keep + fade_samples]).astype(np.float32)
     return out
