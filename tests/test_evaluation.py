@@ -161,3 +161,16 @@ def test_evaluate_templates_rejects_unknown_names_before_loading_a_model(tmp_pat
     result = CliRunner().invoke(app, ["evaluate-templates", "--output", str(tmp_path / "o"), "--templates", "popp"])
     assert result.exit_code == 2 and "no template named 'popp'" in result.output and "pop" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_boundaries_come_from_whole_bars_only():
+    """Two textures of 6 bars each and a trailing sliver of a fading bar: the sliver is not a section."""
+    from composer.analysis.structure import estimated_boundaries_s
+
+    bar_s = 2.0
+    t = np.arange(int(12 * bar_s * RATE)) / RATE
+    audio = np.where(t < 6 * bar_s, np.sin(2 * np.pi * 220 * t), np.sign(np.sin(2 * np.pi * 97 * t))) * 0.3
+    sliver = 0.05 * np.random.default_rng(0).standard_normal(int(0.08 * RATE))  # 80 ms of something else
+    boundaries = estimated_boundaries_s(np.r_[audio, sliver].astype(np.float32), sample_rate_hz=RATE, count=2,
+                                        bar_s=bar_s)
+    np.testing.assert_allclose(boundaries, [0.0, 6 * bar_s])

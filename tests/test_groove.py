@@ -244,3 +244,13 @@ def test_plain_groove_is_levelled_to_rms_or_peak(style, role):
     peak = float(np.max(np.abs(y)))
     assert rms_db <= -19.0 and peak <= 0.81
     assert abs(rms_db + 20.0) < 1.0 or abs(peak - 0.8) < 0.01
+
+
+@pytest.mark.parametrize("role", ["intro", "verse", "chorus", "bridge", "breakdown", "outro"])
+def test_ambient_pulse_marks_every_beat_in_every_role(role):
+    # the model tracked kicks-on-1-and-3 ambient at half tempo; the pulse must be on every beat, even in
+    # a half-time bridge or the empty end of an outro
+    for bar in (0, 3, 7):
+        hits = bar_hits(style="ambient", role=role, beats_per_bar=4, beat_unit=4, bar_in_section=bar, section_bars=8)
+        assert {0, 1, 2, 3} <= {h.beat for h in hits}
+        assert not any(h.pitch == SNARE for h in hits)
