@@ -108,7 +108,7 @@ def pick_regenerate_section(plan: Any, *, bars: int = 8) -> str:
 
 def with_render_other(stages: dict[str, float], backend_stages: dict[str, float]) -> dict[str, float]:
     """``stages`` plus ``render_other``: the render stage minus the backend's own stages, i.e. groove
-    init audio and the clip cache (stitching is its own stage)."""
+    init audio, the clip cache and waiting for the stitch worker (stitching is its own stage)."""
     if "render" not in stages:
         return dict(stages)
     return {**stages, "render_other": max(stages["render"] - sum(backend_stages.values()), 0.0)}
@@ -176,7 +176,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 #: the order stages happen in (unknown stages sort after these, alphabetically)
 STAGE_ORDER = ("load", "plan", "text", "vae_encode", "denoise", "vae_decode", "inversion", "render_other", "render",
-               "write")
+               "stitch_overlapped", "write")
 
 
 def stage_order(stage: str) -> tuple[int, str]:

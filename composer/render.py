@@ -7,6 +7,7 @@ joins everything on the bar grid.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import time
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ import numpy as np
 from composer.backends.base import ClipRequest, SpectrogramBackend
 from composer.clip_cache import ClipCache, clip_cache_key
 from composer.dsp.loudness import gain_to_target_db, rms_db, soft_limit
-from composer.dsp.stitch import ClipPlacement, declick_edges, stitch_clips
+from composer.dsp.stitch import ClipPlacement, add_clip, declick_edges
 from composer.errors import OutlineError, RenderError
 from composer.plan import Plan, PlannedClip
 from composer.planner import declick_samples
@@ -46,8 +47,10 @@ class RenderedSong:
     rendered: tuple[int, ...]
     # clip index -> seed actually used when a retry replaced seed_a (else absent)
     retried_seeds: dict[int, int]
-    # wall time of loudness matching, crossfading and limiting, seconds (for `composer bench`)
+    # wall time of the stitching left after the last clip (limiter, edge fades), seconds (for `composer bench`)
     stitch_s: float = 0.0
+    # seconds of loudness matching and crossfading done on the worker thread while clips rendered
+    overlapped_stitch_s: float = 0.0
 
 
 def clip_requests(plan: Plan, *, groove_root: Path) -> list[ClipRequest]:
@@ -99,45 +102,85 @@ def render_song(
     audio: dict[int, np.ndarray] = {}
     retried: dict[int, int] = {}
     rendered: list[int] = []
+    song = _SongBuilder(plan, loudness_db=loudness_db, coherent_joints=[
+        chained and _predecessor(plan, i + 1) == i for i in range(len(plan.clips) - 1)])
     pending = list(range(len(requests)))
-    while pending:
-        wave = [i for i in pending if not chained or _predecessor(plan, i) is None or _predecessor(plan, i) in audio]
-        for i in wave:
-            previous = _predecessor(plan, i) if chained else None
-            if previous is not None:
-                requests[i] = dataclasses.replace(requests[i], prefix_audio=_shared_tail(plan, previous, i, audio))
-            keys[i] = clip_cache_key(requests[i], backend_identity=identity)
-        missing = _fetch_cached(wave, keys, requests, cache, audio, retried, on_clip_done)
-        for batch in _batches(missing, requests, batch_size):
-            outputs = backend.render([requests[i] for i in batch])
-            for i, out in zip(batch, outputs):
-                out, seed = _checked(out, requests[i], backend, clip_index=i)
-                cache.put(keys[i], out, retry_seed=seed)
-                for j in wave:  # identical clips (a repeated chorus) are rendered once and shared
-                    if keys[j] == keys[i]:
-                        audio[j] = out
-                        if seed is not None:
-                            retried[j] = seed
-                        if on_clip_done:
-                            on_clip_done(j)
-        rendered.extend(missing)
-        pending = [i for i in pending if i not in audio]
+    # one worker thread keeps cache writes and stitching off the rendering thread: the backend renders
+    # the next batch while the last one is stored and overlap-added (torch releases the GIL on a GPU)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="composer-stitch") as worker:
+        while pending:
+            wave = [i for i in pending if not chained or _predecessor(plan, i) is None or _predecessor(plan, i) in audio]
+            for i in wave:
+                previous = _predecessor(plan, i) if chained else None
+                if previous is not None:
+                    requests[i] = dataclasses.replace(requests[i], prefix_audio=_shared_tail(plan, previous, i, audio))
+                keys[i] = clip_cache_key(requests[i], backend_identity=identity)
+            missing = _fetch_cached(wave, keys, requests, cache, audio, retried, on_clip_done)
+            delivered = [worker.submit(song.add, {i: audio[i] for i in wave if i in audio})]
+            for batch in _batches(missing, requests, batch_size):
+                outputs = backend.render([requests[i] for i in batch])
+                checked = [(i, *_checked(out, requests[i], backend, clip_index=i)) for i, out in zip(batch, outputs)]
+                delivered.append(worker.submit(_deliver, checked, wave, keys, cache, audio, retried, song,
+                                               on_clip_done))
+            for future in delivered:  # the next wave may continue these clips: wait for them
+                future.result()
+            rendered.extend(missing)
+            pending = [i for i in pending if i not in audio]
 
     stitch_started = time.perf_counter()
-    gains = [_clip_gain_db(audio[i], plan, plan.clips[i], loudness_db=loudness_db) for i in range(len(keys))]
-    clips = [audio[i].astype(np.float64) * (10.0 ** (gains[i] / 20.0)) for i in range(len(keys))]
-    song = stitch_clips(
-        clips,
-        [ClipPlacement(c.start_sample, c.end_sample, plan.pad_samples) for c in plan.clips],
-        joint_fades=joint_fades(plan),
-        total_samples=plan.total_samples,
-        coherent_joints=[chained and _predecessor(plan, i + 1) == i for i in range(len(plan.clips) - 1)],
-    )
-    song = soft_limit(declick_edges(song, fade_samples=declick_samples(plan.sample_rate_hz)))
+    final = soft_limit(declick_edges(song.audio, fade_samples=declick_samples(plan.sample_rate_hz)))
     return RenderedSong(
-        audio=song.astype(np.float32), clip_keys=tuple(keys), clip_gains_db=tuple(round(g, 4) for g in gains),
-        rendered=tuple(sorted(rendered)), retried_seeds=retried, stitch_s=time.perf_counter() - stitch_started,
+        audio=final.astype(np.float32), clip_keys=tuple(keys),
+        clip_gains_db=tuple(round(song.gains_db[i], 4) for i in range(len(keys))),
+        rendered=tuple(sorted(rendered)), retried_seeds=retried,
+        stitch_s=time.perf_counter() - stitch_started, overlapped_stitch_s=song.busy_s,
     )
+
+
+class _SongBuilder:
+    """The song buffer: each clip is loudness-matched and overlap-added as soon as it exists.
+
+    Adding clips one by one in any order gives the song ``stitch_clips`` would
+    (``add_clip``), so stitching can run while later clips render.
+    """
+
+    def __init__(self, plan: Plan, *, loudness_db: float, coherent_joints: list[bool]) -> None:
+        self.plan, self.loudness_db, self.coherent = plan, loudness_db, coherent_joints
+        self.fades = joint_fades(plan)
+        self.audio = np.zeros(plan.total_samples, dtype=np.float64)
+        self.gains_db: dict[int, float] = {}
+        # seconds spent stitching (on the worker, mostly while the backend renders)
+        self.busy_s = 0.0
+
+    def add(self, clips: dict[int, np.ndarray]) -> None:
+        started = time.perf_counter()
+        last = len(self.plan.clips) - 1
+        for i, clip_audio in clips.items():
+            clip = self.plan.clips[i]
+            gain_db = _clip_gain_db(clip_audio, self.plan, clip, loudness_db=self.loudness_db)
+            self.gains_db[i] = gain_db
+            add_clip(self.audio, clip_audio.astype(np.float64) * (10.0 ** (gain_db / 20.0)),
+                     ClipPlacement(clip.start_sample, clip.end_sample, self.plan.pad_samples),
+                     fade_in=self.fades[i - 1] if i > 0 else 0, fade_out=self.fades[i] if i < last else 0,
+                     linear_in=i > 0 and self.coherent[i - 1], linear_out=i < last and self.coherent[i])
+        self.busy_s += time.perf_counter() - started
+
+
+def _deliver(checked: list[tuple[int, np.ndarray, Optional[int]]], wave: list[int], keys: list[str],
+             cache: ClipCache, audio: dict[int, np.ndarray], retried: dict[int, int], song: _SongBuilder,
+             on_clip_done: Optional[Progress]) -> None:
+    """Store rendered clips, share them with identical clips of the wave (a repeated chorus), stitch them."""
+    for i, out, seed in checked:
+        cache.put(keys[i], out, retry_seed=seed)
+        sharing = [j for j in wave if keys[j] == keys[i]]
+        for j in sharing:
+            audio[j] = out
+            if seed is not None:
+                retried[j] = seed
+        song.add({j: out for j in sharing})
+        if on_clip_done:
+            for j in sharing:
+                on_clip_done(j)
 
 
 def _fetch_cached(wave: list[int], keys: list[str], requests: list[ClipRequest], cache: ClipCache,

@@ -135,6 +135,7 @@ def _render_take(folder: Path, outline: Outline, plan: Plan, backend: Spectrogra
                            on_clip_done=progress(len(plan.clips)) if progress else None)
         stages["render"] = time.perf_counter() - tick - song.stitch_s
         stages["stitch"] = song.stitch_s
+        stages["stitch_overlapped"] = song.overlapped_stitch_s  # ran during "render", on a worker thread
         tick = time.perf_counter()
         archive_current_take(folder)
         take = next_take_number(folder)

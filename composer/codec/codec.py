@@ -84,7 +84,7 @@ class SpectrogramCodec:
     ) -> np.ndarray:
         """Mel [..., n_mels, T] -> float32 audio [..., num_samples] (default (T - 1) * hop).
 
-        ``phase_prefix``: audio the result continues; its phase seeds Griffin-Lim's first frames.
+        ``phase_prefix``: audio the result continues; Griffin-Lim holds its phase over the frames it covers.
 
         ``generator`` may be one generator per item of a [B, n_mels, T] batch (see ``griffin_lim``).
 

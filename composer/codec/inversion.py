@@ -102,7 +102,7 @@ def griffin_lim(
             [torch.rand(low.shape[1:], generator=g, device=g.device).to(magnitude.device) for g in generators]
         )
     angles = torch.polar(torch.ones_like(phase), 2 * math.pi * phase)
-    known, own = 0, None
+    own = None
     if phase_prefix is not None:
         known = max(0, (phase_prefix.shape[-1] - params.win_length) // params.hop_length)  # frames inside it
         if known:

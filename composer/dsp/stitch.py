@@ -70,13 +70,18 @@ def stitch_clips(
         fade_out = joint_fades[i] if i < len(clips) - 1 else 0
         if max(fade_in, fade_out) // 2 + 1 > place.pad_samples + 1:
             raise ValueError(f"clip {i}: fades longer than twice the padding ({place.pad_samples})")
-        _add_clip(song, audio.astype(np.float64), place, fade_in=fade_in, fade_out=fade_out,
-                  linear_in=i > 0 and coherent[i - 1], linear_out=i < len(clips) - 1 and coherent[i])
+        add_clip(song, audio.astype(np.float64), place, fade_in=fade_in, fade_out=fade_out,
+                 linear_in=i > 0 and coherent[i - 1], linear_out=i < len(clips) - 1 and coherent[i])
     return song
 
 
-def _add_clip(song: np.ndarray, audio: np.ndarray, place: ClipPlacement, *, fade_in: int, fade_out: int,
-              linear_in: bool = False, linear_out: bool = False) -> None:
+def add_clip(song: np.ndarray, audio: np.ndarray, place: ClipPlacement, *, fade_in: int, fade_out: int,
+             linear_in: bool = False, linear_out: bool = False) -> None:
+    """Overlap-add one faded clip into ``song`` in place (what ``stitch_clips`` does for each clip).
+
+    At most two clips overlap at any sample, and IEEE addition of two terms is
+    commutative, so adding clips one by one in any order gives the same song bit for bit.
+    """
     origin = place.start_sample - place.pad_samples  # song sample of audio[0]
     lo = fade_window(place.start_sample, fade_in)[0] if fade_in else place.start_sample
     hi = fade_window(place.end_sample, fade_out)[1] if fade_out else place.end_sample

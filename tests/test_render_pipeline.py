@@ -1,0 +1,92 @@
+"""The renderer stores and stitches clips on a worker thread while the backend renders the next batch."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from composer.backends.base import SpectrogramBackend
+from composer.clip_cache import ClipCache
+from composer.dsp.loudness import soft_limit
+from composer.dsp.stitch import ClipPlacement, declick_edges, stitch_clips
+from composer.outline import parse_outline
+from composer.planner import declick_samples, plan_song
+from composer.render import _clip_gain_db, joint_fades, render_song
+
+OUTLINE = """
+title: pipeline
+bpm: 120
+seed: 5
+sections:
+  a: {bars: 4, prompt: "one"}
+  b: {bars: 4, prompt: "two"}
+form: [a, b, a]
+"""
+
+
+class NoiseBackend(SpectrogramBackend):
+    """Test double: seeded noise at a level that depends on the prompt."""
+
+    name = "noise"
+
+    def __init__(self, before_render=None) -> None:
+        self.before_render, self.calls = before_render, 0
+
+    @property
+    def sample_rate_hz(self) -> int:
+        return 8000
+
+    def describe(self):
+        return {"name": self.name}
+
+    def render(self, requests):
+        self.calls += 1
+        if self.before_render:
+            self.before_render(self.calls)
+        return [(0.1 + 0.2 * ("two" in r.prompt_a)) * np.random.default_rng(r.seed_a).standard_normal(r.num_samples)
+                .astype(np.float32) for r in requests]
+
+
+@pytest.fixture
+def plan():
+    outline = parse_outline(OUTLINE, source="pipeline.yaml")
+    return plan_song(outline, sample_rate_hz=8000, max_clip_s=2.5)
+
+
+def test_stitching_clip_by_clip_gives_the_whole_song_stitch_bit_for_bit(plan, tmp_path):
+    song = render_song(plan, NoiseBackend(), cache=ClipCache(tmp_path), loudness_db=-18.0, groove_root=tmp_path,
+                       batch_size=1)
+    cache = ClipCache(tmp_path)
+    clips = [cache.get(key, num_samples=c.end_sample - c.start_sample + 2 * plan.pad_samples)
+             for key, c in zip(song.clip_keys, plan.clips)]
+    gains = [_clip_gain_db(audio, plan, clip, loudness_db=-18.0) for audio, clip in zip(clips, plan.clips)]
+    whole = stitch_clips([a.astype(np.float64) * 10.0 ** (g / 20.0) for a, g in zip(clips, gains)],
+                         [ClipPlacement(c.start_sample, c.end_sample, plan.pad_samples) for c in plan.clips],
+                         joint_fades=joint_fades(plan), total_samples=plan.total_samples)
+    expected = soft_limit(declick_edges(whole, fade_samples=declick_samples(8000))).astype(np.float32)
+    assert np.array_equal(song.audio, expected)
+    assert song.clip_gains_db == tuple(round(g, 4) for g in gains)
+
+
+def test_the_next_batch_renders_while_the_last_one_is_stored(plan, tmp_path):
+    """Storing the first clip waits until the backend has started the second batch: on one thread
+    that would never happen (the wait times out and the test fails)."""
+    second_batch_started = threading.Event()
+    waited = []
+
+    class SlowCache(ClipCache):
+        def put(self, key, audio, *, retry_seed=None):
+            if not waited:
+                waited.append(second_batch_started.wait(timeout=5))
+            super().put(key, audio, retry_seed=retry_seed)
+
+    def before_render(call):
+        if call == 2:
+            second_batch_started.set()
+
+    song = render_song(plan, NoiseBackend(before_render), cache=SlowCache(tmp_path), loudness_db=-18.0,
+                       groove_root=tmp_path, batch_size=1)
+    assert waited == [True]
+    assert song.overlapped_stitch_s > 0.0 and len(song.rendered) >= 2
