@@ -36,7 +36,9 @@ class RenderSettings(_Strict):
     crossfade_beats: Number = Field(
         1.0, ge=0, le=16, description="Length of crossfades at clip joints and crossfade transitions, in beats."
     )
-    loudness_db: Number = Field(-18.0, ge=-40, le=-6, description="Target RMS level of every clip, dBFS.")
+    loudness_db: Number = Field(
+        -18.0, ge=-40, le=-6, description="Target RMS level of every section (all its clips together), dBFS."
+    )
     continuation: StrictBool = Field(
         False,
         description="Each clip after a section's first continues the previous one (latent outpainting over "

@@ -21,7 +21,7 @@ from composer.clip_cache import ClipCache, clip_cache_key
 from composer.dsp.loudness import gain_to_target_db, rms_db, soft_limit
 from composer.dsp.stitch import ClipPlacement, add_clip, declick_edges
 from composer.errors import OutlineError, RenderError
-from composer.plan import Plan, PlannedClip
+from composer.plan import Plan, PlannedClip, PlannedSection
 from composer.planner import declick_samples
 from composer.seeds import derive_seed
 
@@ -138,10 +138,13 @@ def render_song(
 
 
 class _SongBuilder:
-    """The song buffer: each clip is loudness-matched and overlap-added as soon as it exists.
+    """The song buffer: each section is loudness-matched and overlap-added as soon as its clips exist.
 
-    Adding clips one by one in any order gives the song ``stitch_clips`` would
-    (``add_clip``), so stitching can run while later clips render.
+    One gain per section occurrence (its clips' nominal spans together to the
+    target plus the section's ``gain_db``): the arrangement's own dynamics inside a
+    section (a thinning outro, a rising build) survive, and no joint inside a
+    section steps in level. Adding in any order gives the song ``stitch_clips``
+    would (``add_clip``), so stitching runs while later clips render.
     """
 
     def __init__(self, plan: Plan, *, loudness_db: float, coherent_joints: list[bool]) -> None:
@@ -149,21 +152,29 @@ class _SongBuilder:
         self.fades = joint_fades(plan)
         self.audio = np.zeros(plan.total_samples, dtype=np.float64)
         self.gains_db: dict[int, float] = {}
+        self._waiting: dict[int, np.ndarray] = {}
         # seconds spent stitching (on the worker, mostly while the backend renders)
         self.busy_s = 0.0
 
     def add(self, clips: dict[int, np.ndarray]) -> None:
         started = time.perf_counter()
-        last = len(self.plan.clips) - 1
-        for i, clip_audio in clips.items():
-            clip = self.plan.clips[i]
-            gain_db = _clip_gain_db(clip_audio, self.plan, clip, loudness_db=self.loudness_db)
-            self.gains_db[i] = gain_db
-            add_clip(self.audio, clip_audio.astype(np.float64) * (10.0 ** (gain_db / 20.0)),
-                     ClipPlacement(clip.start_sample, clip.end_sample, self.plan.pad_samples),
-                     fade_in=self.fades[i - 1] if i > 0 else 0, fade_out=self.fades[i] if i < last else 0,
-                     linear_in=i > 0 and self.coherent[i - 1], linear_out=i < last and self.coherent[i])
+        self._waiting.update(clips)
+        for section in self.plan.sections:
+            indices = section.clip_indices
+            if indices and indices[0] not in self.gains_db and all(i in self._waiting for i in indices):
+                gain_db = _section_gain_db([self._waiting[i] for i in indices], self.plan, section,
+                                           loudness_db=self.loudness_db)
+                for i in indices:
+                    self._add_clip(i, self._waiting.pop(i), gain_db)
         self.busy_s += time.perf_counter() - started
+
+    def _add_clip(self, i: int, clip_audio: np.ndarray, gain_db: float) -> None:
+        clip, last = self.plan.clips[i], len(self.plan.clips) - 1
+        self.gains_db[i] = gain_db
+        add_clip(self.audio, clip_audio.astype(np.float64) * (10.0 ** (gain_db / 20.0)),
+                 ClipPlacement(clip.start_sample, clip.end_sample, self.plan.pad_samples),
+                 fade_in=self.fades[i - 1] if i > 0 else 0, fade_out=self.fades[i] if i < last else 0,
+                 linear_in=i > 0 and self.coherent[i - 1], linear_out=i < last and self.coherent[i])
 
 
 def _deliver(checked: list[tuple[int, np.ndarray, Optional[int]]], wave: list[int], keys: list[str],
@@ -236,9 +247,12 @@ def changed_span(plan: Plan, clip_indices: Sequence[int]) -> tuple[int, int]:
     return max(lo, 0), min(hi, plan.total_samples)
 
 
-def _clip_gain_db(audio: np.ndarray, plan: Plan, clip: PlannedClip, *, loudness_db: float) -> float:
-    nominal = audio[plan.pad_samples:plan.pad_samples + clip.end_sample - clip.start_sample]
-    return gain_to_target_db(nominal, target_db=loudness_db + clip.gain_db)
+def _section_gain_db(clips: list[np.ndarray], plan: Plan, section: PlannedSection, *, loudness_db: float) -> float:
+    """The gain that brings a section occurrence's nominal spans, together, to the target (+ its gain_db)."""
+    nominal = np.concatenate([audio[plan.pad_samples:plan.pad_samples + plan.clips[i].end_sample
+                                    - plan.clips[i].start_sample]
+                              for audio, i in zip(clips, section.clip_indices)])
+    return gain_to_target_db(nominal, target_db=loudness_db + plan.clips[section.clip_indices[0]].gain_db)
 
 
 def _checked(out: np.ndarray, request: ClipRequest, backend: SpectrogramBackend, *,

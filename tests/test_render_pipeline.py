@@ -13,7 +13,7 @@ from composer.dsp.loudness import soft_limit
 from composer.dsp.stitch import ClipPlacement, declick_edges, stitch_clips
 from composer.outline import parse_outline
 from composer.planner import declick_samples, plan_song
-from composer.render import _clip_gain_db, joint_fades, render_song
+from composer.render import _section_gain_db, joint_fades, render_song
 
 OUTLINE = """
 title: pipeline
@@ -61,13 +61,38 @@ def test_stitching_clip_by_clip_gives_the_whole_song_stitch_bit_for_bit(plan, tm
     cache = ClipCache(tmp_path)
     clips = [cache.get(key, num_samples=c.end_sample - c.start_sample + 2 * plan.pad_samples)
              for key, c in zip(song.clip_keys, plan.clips)]
-    gains = [_clip_gain_db(audio, plan, clip, loudness_db=-18.0) for audio, clip in zip(clips, plan.clips)]
+    gains = [0.0] * len(clips)
+    for section in plan.sections:
+        gain = _section_gain_db([clips[i] for i in section.clip_indices], plan, section, loudness_db=-18.0)
+        for i in section.clip_indices:
+            gains[i] = gain
     whole = stitch_clips([a.astype(np.float64) * 10.0 ** (g / 20.0) for a, g in zip(clips, gains)],
                          [ClipPlacement(c.start_sample, c.end_sample, plan.pad_samples) for c in plan.clips],
                          joint_fades=joint_fades(plan), total_samples=plan.total_samples)
     expected = soft_limit(declick_edges(whole, fade_samples=declick_samples(8000))).astype(np.float32)
     assert np.array_equal(song.audio, expected)
     assert song.clip_gains_db == tuple(round(g, 4) for g in gains)
+
+
+def test_one_gain_per_section_keeps_its_inner_dynamics(plan, tmp_path):
+    """Clips of one section that the model renders at different levels keep their difference."""
+
+    class Alternating(NoiseBackend):
+        def render(self, requests):  # batch size 1: loud, quiet, loud, ... in clip order
+            self.calls += 1
+            level = 0.3 if self.calls % 2 else 0.03
+            return [level * np.random.default_rng(r.seed_a).standard_normal(r.num_samples).astype(np.float32)
+                    for r in requests]
+
+    song = render_song(plan, Alternating(), cache=ClipCache(tmp_path), loudness_db=-18.0, groove_root=tmp_path,
+                       batch_size=1)
+    for section in plan.sections:
+        assert len({song.clip_gains_db[i] for i in section.clip_indices}) == 1  # no level step inside a section
+    first = plan.sections[0]
+    assert len(first.clip_indices) >= 2
+    spans = [song.audio[plan.clips[i].start_sample:plan.clips[i].end_sample] for i in first.clip_indices[:2]]
+    levels = [20 * np.log10(np.sqrt(np.mean(span.astype(np.float64) ** 2))) for span in spans]
+    assert levels[0] - levels[1] > 10.0  # rendered 20 dB apart; per-clip matching made them equal
 
 
 def test_the_next_batch_renders_while_the_last_one_is_stored(plan, tmp_path):
