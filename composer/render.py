@@ -109,7 +109,8 @@ def render_song(
     # the next batch while the last one is stored and overlap-added (torch releases the GIL on a GPU)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="composer-stitch") as worker:
         while pending:
-            wave = [i for i in pending if not chained or _predecessor(plan, i) is None or _predecessor(plan, i) in audio]
+            wave = [i for i in pending
+                    if not chained or _predecessor(plan, i) is None or _predecessor(plan, i) in audio]
             for i in wave:
                 previous = _predecessor(plan, i) if chained else None
                 if previous is not None:

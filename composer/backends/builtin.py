@@ -216,7 +216,8 @@ class BuiltinBackend(SpectrogramBackend):
         padded = np.zeros(request.num_samples, dtype=np.float32)
         padded[:request.prefix_audio.size] = request.prefix_audio
         unit = self.codec.mel_to_unit(self.codec.audio_to_mel(padded))
-        unit = torch.nn.functional.pad(unit, (0, max(0, width_px - unit.shape[-1])), value=1.0)[..., :width_px]  # 1 = silence
+        # unit value 1 is silence: the latent columns past the audio hear nothing
+        unit = torch.nn.functional.pad(unit, (0, max(0, width_px - unit.shape[-1])), value=1.0)[..., :width_px]
         latents = encode_unit_image(self.model, unit[None, None])
         columns_px = vae_factor_of(self.model.vae) * self.model.codec.hop_length
         known = max(0, request.prefix_audio.size // columns_px - 1)

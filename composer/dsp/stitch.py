@@ -59,7 +59,8 @@ def stitch_clips(
     ``coherent_joints[i]`` (default all False) makes that crossfade linear: clip i+1 continues clip i.
     """
     coherent = [False] * len(joint_fades) if coherent_joints is None else list(coherent_joints)
-    if len(clips) != len(placements) or len(joint_fades) != max(0, len(clips) - 1) or len(coherent) != len(joint_fades):
+    if (len(clips) != len(placements) or len(joint_fades) != max(0, len(clips) - 1)
+            or len(coherent) != len(joint_fades)):
         raise ValueError("need one placement per clip and one fade (and coherence flag) per joint")
     song = np.zeros(total_samples, dtype=np.float64)
     for i, (audio, place) in enumerate(zip(clips, placements)):
@@ -127,7 +128,7 @@ def splice_prefix(audio: np.ndarray, prefix: np.ndarray, *, keep_samples: int, f
     keep = max(0, min(keep_samples, prefix.size - fade_samples, audio.size - fade_samples))
     out = np.array(audio, dtype=np.float32, copy=True)
     out[:keep] = prefix[:keep]
-    ramp = (np.arange(fade_samples, dtype=np.float64) + 0.5) / max(fade_samples, 1)
-    out[keep:keep + fade_samples] = ((1.0 - ramp) * prefix[keep:keep + fade_samples]
-                                     + ramp * audio[keep:keep + fade_samples]).astype(np.float32)
+    fade_out, fade_in = linear_fade(fade_samples)
+    out[keep:keep + fade_samples] = (fade_out * prefix[keep:keep + fade_samples]
+                                     + fade_in * audio[keep:keep + fade_samples]).astype(np.float32)
     return out
