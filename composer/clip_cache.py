@@ -19,10 +19,7 @@ CACHE_VERSION = 1
 
 def clip_cache_key(request: ClipRequest, *, backend_identity: dict[str, Any]) -> str:
     """SHA-256 of everything that determines a clip's audio."""
-    init_digest = (
-        hashlib.sha256(np.ascontiguousarray(request.init_audio, dtype=np.float32).tobytes()).hexdigest()
-        if request.init_audio is not None else None
-    )
+    init_digest = _audio_digest(request.init_audio) if request.init_audio is not None else None
     payload = {
         "v": CACHE_VERSION,
         "backend": backend_identity,
@@ -32,10 +29,13 @@ def clip_cache_key(request: ClipRequest, *, backend_identity: dict[str, Any]) ->
         "negative_prompt": request.negative_prompt, "init_audio_sha256": init_digest,
     }
     if request.prefix_audio is not None:  # only then, so keys of clips without one stay as they were
-        payload["prefix_audio_sha256"] = hashlib.sha256(
-            np.ascontiguousarray(request.prefix_audio, dtype=np.float32).tobytes()).hexdigest()
+        payload["prefix_audio_sha256"] = _audio_digest(request.prefix_audio)
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _audio_digest(audio: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(audio, dtype=np.float32).tobytes()).hexdigest()
 
 
 class ClipCache:

@@ -153,7 +153,7 @@ class BuiltinBackend(SpectrogramBackend):
         known_latents = known_mask = None
         if request.prefix_audio is not None:
             with self.timed("vae_encode"):
-                known_latents, known_mask = self._prefix_latents(request, width_px=width_px)
+                known_latents, known_mask, held_columns = self._prefix_latents(request, width_px=width_px)
         with self.timed("denoise"):
             latents = sample_latents(
                 self.model,
@@ -176,12 +176,12 @@ class BuiltinBackend(SpectrogramBackend):
             generator = torch.Generator(device="cpu").manual_seed(_phase_seed(request))
             audio = self.codec.mel_to_audio(mel, generator=generator, num_samples=request.num_samples,
                                             phase_prefix=request.prefix_audio)
-        if known_mask is not None:
+        if request.prefix_audio is not None:
             from composer.dsp.stitch import splice_prefix
 
-            column = self.codec.samples_for_frames(vae_factor_of(self.model.vae) + 1)  # samples per latent column
-            held = int((known_mask[0, 0, 0] == 1.0).sum())  # columns held exactly (before the blended ones)
-            audio = splice_prefix(audio, request.prefix_audio, keep_samples=(held - 1) * column, fade_samples=column)
+            column = self._latent_column_samples()
+            audio = splice_prefix(audio, request.prefix_audio, keep_samples=(held_columns - 1) * column,
+                                  fade_samples=column)
         if not np.all(np.isfinite(audio)):
             raise RenderError(f"builtin model produced non-finite audio for prompt {request.prompt_a!r}")
         return audio.astype(np.float32, copy=False)
@@ -200,8 +200,15 @@ class BuiltinBackend(SpectrogramBackend):
             self._init_cache[key] = latents
         return latents
 
-    def _prefix_latents(self, request: ClipRequest, *, width_px: int) -> tuple["torch.Tensor", "torch.Tensor"]:
-        """Latents of the prefix audio and the mask of the latent columns it fixes.
+    def _latent_column_samples(self) -> int:
+        """Audio samples under one latent column (VAE factor x hop)."""
+        from composer.builtin_model.model import vae_factor_of
+
+        return vae_factor_of(self.model.vae) * self.model.codec.hop_length
+
+    def _prefix_latents(self, request: ClipRequest, *,
+                        width_px: int) -> tuple["torch.Tensor", "torch.Tensor", int]:
+        """Latents of the prefix audio, the mask of the latent columns it fixes, and how many are held exactly.
 
         A latent column is known only if every spectrogram frame under it (and one
         more column of margin, for the encoder's receptive field at the prefix's
@@ -210,7 +217,6 @@ class BuiltinBackend(SpectrogramBackend):
         """
         import torch
 
-        from composer.builtin_model.model import vae_factor_of
         from composer.builtin_model.sampling import encode_unit_image
 
         padded = np.zeros(request.num_samples, dtype=np.float32)
@@ -219,14 +225,13 @@ class BuiltinBackend(SpectrogramBackend):
         # unit value 1 is silence: the latent columns past the audio hear nothing
         unit = torch.nn.functional.pad(unit, (0, max(0, width_px - unit.shape[-1])), value=1.0)[..., :width_px]
         latents = encode_unit_image(self.model, unit[None, None])
-        columns_px = vae_factor_of(self.model.vae) * self.model.codec.hop_length
-        known = max(0, request.prefix_audio.size // columns_px - 1)
+        known = max(0, request.prefix_audio.size // self._latent_column_samples() - 1)
         mask = torch.zeros(1, 1, 1, latents.shape[-1])
         mask[..., :known] = 1.0
         for offset, weight in ((1, 1 / 3), (2, 2 / 3)):
             if known - offset >= 0:
                 mask[..., known - offset] = weight
-        return latents, mask
+        return latents, mask, max(0, known - 2)
 
     def _init_unit(self, audio: np.ndarray, *, width_px: int) -> "torch.Tensor":
         """Init audio -> unit image [1, 1, n_mels, width_px]; whole bars, so it wraps around musically."""
