@@ -18,7 +18,7 @@ import numpy as np
 
 from composer.backends.base import ClipRequest, SpectrogramBackend
 from composer.clip_cache import ClipCache, clip_cache_key
-from composer.dsp.loudness import gain_to_target_db, rms_db, soft_limit
+from composer.dsp.loudness import gain_to_target_db, rms_db, soft_limit, trend_corrections_db
 from composer.dsp.stitch import ClipPlacement, add_clip, declick_edges
 from composer.errors import OutlineError, RenderError
 from composer.plan import Plan, PlannedClip, PlannedSection
@@ -141,11 +141,13 @@ def render_song(
 class _SongBuilder:
     """The song buffer: each section is loudness-matched and overlap-added as soon as its clips exist.
 
-    One gain per section occurrence (its clips' nominal spans together to the
-    target plus the section's ``gain_db``): the arrangement's own dynamics inside a
-    section (a thinning outro, a rising build) survive, and no joint inside a
-    section steps in level. Adding in any order gives the song ``stitch_clips``
-    would (``add_clip``), so stitching runs while later clips render.
+    Gains per section occurrence (``_section_gains_db``): each clip moves onto
+    the straight-line level trend of its section, then the section as a whole
+    goes to the target plus its ``gain_db``. The arrangement's own dynamics
+    (a thinning outro, a rising build) survive; the seed-to-seed level scatter
+    that would make joints inside a section step does not. Adding in any order
+    gives the song ``stitch_clips`` would (``add_clip``), so stitching runs
+    while later clips render.
     """
 
     def __init__(self, plan: Plan, *, loudness_db: float, coherent_joints: list[bool]) -> None:
@@ -163,9 +165,9 @@ class _SongBuilder:
         for section in self.plan.sections:
             indices = section.clip_indices
             if indices and indices[0] not in self.gains_db and all(i in self._waiting for i in indices):
-                gain_db = _section_gain_db([self._waiting[i] for i in indices], self.plan, section,
-                                           loudness_db=self.loudness_db)
-                for i in indices:
+                gains_db = _section_gains_db([self._waiting[i] for i in indices], self.plan, section,
+                                             loudness_db=self.loudness_db)
+                for i, gain_db in zip(indices, gains_db):
                     self._add_clip(i, self._waiting.pop(i), gain_db)
         self.busy_s += time.perf_counter() - started
 
@@ -248,12 +250,19 @@ def changed_span(plan: Plan, clip_indices: Sequence[int]) -> tuple[int, int]:
     return max(lo, 0), min(hi, plan.total_samples)
 
 
-def _section_gain_db(clips: list[np.ndarray], plan: Plan, section: PlannedSection, *, loudness_db: float) -> float:
-    """The gain that brings a section occurrence's nominal spans, together, to the target (+ its gain_db)."""
-    nominal = np.concatenate([audio[plan.pad_samples:plan.pad_samples + plan.clips[i].end_sample
-                                    - plan.clips[i].start_sample]
-                              for audio, i in zip(clips, section.clip_indices)])
-    return gain_to_target_db(nominal, target_db=loudness_db + plan.clips[section.clip_indices[0]].gain_db)
+def _section_gains_db(clips: list[np.ndarray], plan: Plan, section: PlannedSection, *,
+                      loudness_db: float) -> list[float]:
+    """Each clip's gain: onto its section's level trend, then the section's nominal spans, together, to the
+    target (+ its gain_db)."""
+    spans = [audio[plan.pad_samples:plan.pad_samples + plan.clips[i].end_sample - plan.clips[i].start_sample]
+             for audio, i in zip(clips, section.clip_indices)]
+    placed = [plan.clips[i] for i in section.clip_indices]
+    corrections = trend_corrections_db(np.array([rms_db(span) for span in spans]),
+                                       positions=np.array([(c.start_sample + c.end_sample) / 2 for c in placed]),
+                                       weights=np.array([c.end_sample - c.start_sample for c in placed]))
+    corrected = np.concatenate([span * 10.0 ** (c / 20.0) for span, c in zip(spans, corrections)])
+    section_db = gain_to_target_db(corrected, target_db=loudness_db + placed[0].gain_db)
+    return [section_db + float(c) for c in corrections]
 
 
 def _checked(out: np.ndarray, request: ClipRequest, backend: SpectrogramBackend, *,

@@ -9,11 +9,11 @@ import pytest
 
 from composer.backends.base import SpectrogramBackend
 from composer.clip_cache import ClipCache
-from composer.dsp.loudness import soft_limit
+from composer.dsp.loudness import rms_db, soft_limit
 from composer.dsp.stitch import ClipPlacement, declick_edges, stitch_clips
 from composer.outline import parse_outline
 from composer.planner import declick_samples, plan_song
-from composer.render import _section_gain_db, joint_fades, render_song
+from composer.render import _section_gains_db, joint_fades, render_song
 
 OUTLINE = """
 title: pipeline
@@ -63,8 +63,8 @@ def test_stitching_clip_by_clip_gives_the_whole_song_stitch_bit_for_bit(plan, tm
              for key, c in zip(song.clip_keys, plan.clips)]
     gains = [0.0] * len(clips)
     for section in plan.sections:
-        gain = _section_gain_db([clips[i] for i in section.clip_indices], plan, section, loudness_db=-18.0)
-        for i in section.clip_indices:
+        for i, gain in zip(section.clip_indices, _section_gains_db([clips[i] for i in section.clip_indices], plan,
+                                                                   section, loudness_db=-18.0)):
             gains[i] = gain
     whole = stitch_clips([a.astype(np.float64) * 10.0 ** (g / 20.0) for a, g in zip(clips, gains)],
                          [ClipPlacement(c.start_sample, c.end_sample, plan.pad_samples) for c in plan.clips],
@@ -74,25 +74,48 @@ def test_stitching_clip_by_clip_gives_the_whole_song_stitch_bit_for_bit(plan, tm
     assert song.clip_gains_db == tuple(round(g, 4) for g in gains)
 
 
-def test_one_gain_per_section_keeps_its_inner_dynamics(plan, tmp_path):
-    """Clips of one section that the model renders at different levels keep their difference."""
+class LevelsByPosition(NoiseBackend):
+    """Test double: the k-th clip of every section comes out at ``levels_db[k]``."""
 
-    class Alternating(NoiseBackend):
-        def render(self, requests):  # batch size 1: loud, quiet, loud, ... in clip order
-            self.calls += 1
-            level = 0.3 if self.calls % 2 else 0.03
-            return [level * np.random.default_rng(r.seed_a).standard_normal(r.num_samples).astype(np.float32)
-                    for r in requests]
+    def __init__(self, plan, levels_db) -> None:
+        super().__init__()
+        self.level_of_seed = {plan.clips[i].seed_a: levels_db[k]
+                              for section in plan.sections for k, i in enumerate(section.clip_indices)}
 
-    song = render_song(plan, Alternating(), cache=ClipCache(tmp_path), loudness_db=-18.0, groove_root=tmp_path,
-                       batch_size=1)
+    def render(self, requests):
+        out = []
+        for r in requests:
+            noise = np.random.default_rng(r.seed_a).standard_normal(r.num_samples)
+            out.append((noise / np.sqrt(np.mean(noise ** 2)) * 10 ** (self.level_of_seed[r.seed_a] / 20))
+                       .astype(np.float32))
+        return out
+
+
+def _span_levels_db(song, plan, section):
+    return np.array([rms_db(song.audio[plan.clips[i].start_sample:plan.clips[i].end_sample])
+                     for i in section.clip_indices])
+
+
+def test_a_fade_the_clips_were_rendered_with_survives(plan, tmp_path):
+    """A section whose clips fall 4 dB each (a thinning outro) keeps that fade: one gain for all its clips."""
+    assert all(len(section.clip_indices) == 4 for section in plan.sections)
+    song = render_song(plan, LevelsByPosition(plan, [-20.0, -24.0, -28.0, -32.0]), cache=ClipCache(tmp_path),
+                       loudness_db=-18.0, groove_root=tmp_path)
     for section in plan.sections:
-        assert len({song.clip_gains_db[i] for i in section.clip_indices}) == 1  # no level step inside a section
-    first = plan.sections[0]
-    assert len(first.clip_indices) >= 2
-    spans = [song.audio[plan.clips[i].start_sample:plan.clips[i].end_sample] for i in first.clip_indices[:2]]
-    levels = [20 * np.log10(np.sqrt(np.mean(span.astype(np.float64) ** 2))) for span in spans]
-    assert levels[0] - levels[1] > 10.0  # rendered 20 dB apart; per-clip matching made them equal
+        gains = [song.clip_gains_db[i] for i in section.clip_indices]
+        assert max(gains) - min(gains) < 0.05  # only the noise spans' own RMS scatter
+        # inner spans (the crossfades blend the edges of the first and last)
+        np.testing.assert_allclose(np.diff(_span_levels_db(song, plan, section))[1:2], -4.0, atol=0.5)
+
+
+def test_seed_scatter_inside_a_section_is_levelled(plan, tmp_path):
+    """Clips rendered 6 dB apart around a flat level come out at one level: no joint steps."""
+    song = render_song(plan, LevelsByPosition(plan, [-17.0, -23.0, -23.0, -17.0]), cache=ClipCache(tmp_path),
+                       loudness_db=-18.0, groove_root=tmp_path)
+    for section in plan.sections:
+        levels = _span_levels_db(song, plan, section)
+        assert np.ptp(levels) < 1.0, levels
+        assert np.mean(levels) == pytest.approx(-18.0, abs=0.5)  # the section still meets the target
 
 
 def test_the_next_batch_renders_while_the_last_one_is_stored(plan, tmp_path):

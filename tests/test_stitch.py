@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from composer.dsp.loudness import gain_to_target_db, rms_db, soft_limit
+from composer.dsp.loudness import SILENCE_DB, gain_to_target_db, rms_db, soft_limit, trend_corrections_db
 from composer.dsp.stitch import ClipPlacement, equal_power_fade, fade_window, linear_fade, splice_prefix, stitch_clips
 
 RATE = 8000
@@ -112,3 +112,30 @@ def test_loudness_matching_and_limiter():
     assert np.max(np.abs(limited)) < 1.0
     np.testing.assert_array_equal(limited[np.abs(loud) <= 0.9], loud[np.abs(loud) <= 0.9])
     assert np.all(np.diff(limited) >= 0)  # monotonic: no new distortion folds
+
+
+def test_trend_corrections_keep_a_steady_fade_and_remove_the_scatter_around_it():
+    positions, weights = np.arange(4.0), np.ones(4)
+    fade = -12.0 - 3.0 * positions
+    np.testing.assert_allclose(trend_corrections_db(fade, positions=positions, weights=weights), 0.0, atol=1e-9)
+    scatter = np.array([2.0, -2.0, -2.0, 2.0])  # orthogonal to a line: the fit finds the fade again
+    np.testing.assert_allclose(trend_corrections_db(fade + scatter, positions=positions, weights=weights), -scatter,
+                               atol=1e-9)
+
+
+def test_trend_corrections_leave_short_sections_and_silence_alone_and_are_capped():
+    two = trend_corrections_db(np.array([-10.0, -25.0]), positions=np.arange(2.0), weights=np.ones(2))
+    np.testing.assert_array_equal(two, 0.0)  # two levels are their own trend
+    with_silence = np.array([-20.0, SILENCE_DB, -20.0, -20.0])
+    np.testing.assert_allclose(trend_corrections_db(with_silence, positions=np.arange(4.0), weights=np.ones(4)), 0.0,
+                               atol=1e-9)  # the silent clip neither pulls the line nor moves
+    outlier = trend_corrections_db(np.array([-20.0, -20.0, -40.0, -20.0, -20.0]), positions=np.arange(5.0),
+                                   weights=np.ones(5), max_correction_db=6.0)
+    assert outlier[2] == 6.0 and np.all(np.abs(outlier) <= 6.0)
+
+
+def test_trend_corrections_weight_long_clips_more():
+    levels = np.array([-20.0, -20.0, -20.0, -26.0])
+    short_last = trend_corrections_db(levels, positions=np.arange(4.0), weights=np.array([4.0, 4.0, 4.0, 1.0]))
+    even = trend_corrections_db(levels, positions=np.arange(4.0), weights=np.ones(4))
+    assert abs(short_last[0]) < abs(even[0])  # a short clip pulls the line less
