@@ -238,6 +238,27 @@ def test_resumed_training_matches_uninterrupted_training(tmp_path):
     assert all(torch.allclose(a[key], b[key]) for key in a)
 
 
+def test_a_constant_rate_run_resumes_into_a_linear_cool_down(tmp_path):
+    corpus = write_synthetic_corpus(tmp_path / "corpus")
+    run = tmp_path / "run"
+    load_run_config(run, default=TINY)
+    quiet = lambda line: None  # noqa: E731
+    train_vae(corpus, run, config=TINY, settings=TrainSettings(steps=2, batch_size=2, warmup_steps=1, eval_every=0,
+                                                               learning_rate=1e-3), log=quiet)
+    cool = TrainSettings(steps=4, batch_size=2, warmup_steps=1, eval_every=0, learning_rate=1e-3, decay_steps=2,
+                         final_lr_ratio=0.05)
+    train_vae(corpus, run, config=TINY, settings=cool, resume=True, log=quiet)
+    rates = [json.loads(line)["lr"] for line in (run / "vae" / "log.jsonl").read_text().splitlines()]
+    np.testing.assert_allclose(rates, [1e-3, 1e-3, 0.525e-3, 0.05e-3])
+
+
+def test_train_command_rejects_a_cool_down_longer_than_the_run(capsys):
+    from composer.builtin_model.train import main
+
+    assert main(["--stage", "unet", "--steps", "10", "--decay-steps", "20"]) != 0
+    assert "--decay-steps must be between 0 and --steps (10), got 20" in capsys.readouterr().err
+
+
 def test_latent_norm_of_wrong_width_is_named(tmp_path, folder):
     broken = Path(shutil.copytree(folder, tmp_path / "broken"))
     index_path = broken / "model_index.json"

@@ -42,6 +42,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--learning-rate", type=float, default=2e-4)
     parser.add_argument("--warmup-steps", type=int, default=200)
+    parser.add_argument("--decay-steps", type=int, default=0,
+                        help="cool the learning rate linearly over the last this many steps (0: constant)")
     parser.add_argument("--checkpoint-every", type=int, default=250)
     parser.add_argument("--eval-every", type=int, default=250)
     parser.add_argument("--seed", type=int, default=0)
@@ -60,8 +62,11 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.steps < 1:
             raise ComposerError("--steps must be at least 1")
+        if not 0 <= args.decay_steps <= args.steps:
+            raise ComposerError(f"--decay-steps must be between 0 and --steps ({args.steps}), got {args.decay_steps}")
         settings = TrainSettings(steps=args.steps, batch_size=args.batch_size, learning_rate=args.learning_rate,
-                                 warmup_steps=args.warmup_steps, checkpoint_every=args.checkpoint_every,
+                                 warmup_steps=args.warmup_steps, decay_steps=args.decay_steps,
+                                 checkpoint_every=args.checkpoint_every,
                                  eval_every=args.eval_every, seed=args.seed, device=args.device)
         config = load_run_config(args.out)
         train = {"vae": train_vae, "unet": train_unet, "decoder": train_decoder}[args.stage]

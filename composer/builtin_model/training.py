@@ -52,6 +52,11 @@ class TrainSettings:
     learning_rate: float = 2e-4
     # linear warm-up steps to the peak rate
     warmup_steps: int = 200
+    # the last this many steps (up to ``steps``) cool the rate linearly down to ``final_lr_ratio`` of the
+    # peak (0: constant after warm-up); a constant-rate run can be resumed into its cool-down
+    decay_steps: int = 0
+    # rate at the very last step, as a share of the peak
+    final_lr_ratio: float = 0.05
     # write a checkpoint every this many steps (and at the end)
     checkpoint_every: int = 250
     # compute the validation loss every this many steps (0: never)
@@ -384,7 +389,14 @@ def _step_generator(seed: int, stage: str, step: int) -> torch.Generator:
 
 
 def _learning_rate(settings: TrainSettings, step: int) -> float:
-    return settings.learning_rate * min(1.0, (step + 1) / max(1, settings.warmup_steps))
+    """Warm-up, constant peak, then (``decay_steps``) a linear cool-down ending at ``steps``."""
+    rate = settings.learning_rate * min(1.0, (step + 1) / max(1, settings.warmup_steps))
+    if settings.decay_steps > 0:
+        into_decay = step + 1 - (settings.steps - settings.decay_steps)
+        if into_decay > 0:
+            share = min(1.0, into_decay / settings.decay_steps)
+            rate *= 1.0 - (1.0 - settings.final_lr_ratio) * share
+    return rate
 
 
 def _optimise(optimizer: torch.optim.Optimizer, value: torch.Tensor, parameters, *, lr: float) -> None:
