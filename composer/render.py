@@ -254,9 +254,8 @@ def _section_gains_db(clips: list[np.ndarray], plan: Plan, section: PlannedSecti
                       loudness_db: float) -> list[float]:
     """Each clip's gain: onto its section's level trend, then the section's nominal spans, together, to the
     target (+ its gain_db)."""
-    spans = [audio[plan.pad_samples:plan.pad_samples + plan.clips[i].end_sample - plan.clips[i].start_sample]
-             for audio, i in zip(clips, section.clip_indices)]
     placed = [plan.clips[i] for i in section.clip_indices]
+    spans = [audio[plan.pad_samples:plan.pad_samples + c.end_sample - c.start_sample] for audio, c in zip(clips, placed)]
     corrections = trend_corrections_db(np.array([rms_db(span) for span in spans]),
                                        positions=np.array([(c.start_sample + c.end_sample) / 2 for c in placed]),
                                        weights=np.array([c.end_sample - c.start_sample for c in placed]))
