@@ -192,6 +192,31 @@ def test_cuda_without_a_gpu_is_a_backend_error(tiny_folder: Path) -> None:
         load_backend_from_folder(tiny_folder, device="cuda")
 
 
+def test_half_precision_loop_matches_fp32_up_to_rounding(tiny_folder: Path, backend: RiffusionBackend,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # the CUDA path's dtype plumbing (fp16 weights, latents and guidance; SDPA + channels_last; float32
+    # audio out), run on the CPU, which computes fp16 too: a dtype slip fails here, not on a rare GPU
+    from composer.backends import riffusion
+
+    monkeypatch.setattr(riffusion, "resolve_device", lambda device: (torch.device("cpu"), torch.float16))
+    half = RiffusionBackend(tiny_folder, device="cpu", max_batch_size=3)
+    riffusion.optimize_for_cuda(half.components)
+    assert half.describe()["dtype"] == "float16" and half.components.unet.dtype == torch.float16
+    clips = [request(), request(alpha=0.5, init_audio=click_track(HALF_SECOND), denoising=0.7),
+             request(alpha=0.5, seed_a=3)]
+    for full, rounded in zip(backend.render(clips), half.render(clips)):
+        assert rounded.dtype == np.float32 and rounded.shape == full.shape
+        assert np.corrcoef(full, rounded)[0, 1] > 0.999
+
+
+@pytest.mark.slow
+def test_compiled_unet_matches_eager_on_cpu(tiny_folder: Path, backend: RiffusionBackend) -> None:
+    # torch.compile through inductor's CPU code path (about 40 s of compiling); the GPU test runs the CUDA one
+    compiled = RiffusionBackend(tiny_folder, device="cpu", compile=True)
+    clip = request(alpha=0.5, init_audio=click_track(HALF_SECOND), denoising=0.7)
+    assert np.corrcoef(backend.render([clip])[0], compiled.render([clip])[0])[0, 1] > 0.999
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_tiny_folder_renders_on_cuda_in_fp16(tiny_folder: Path) -> None:
