@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from composer.errors import ComposerError
+from composer.seeds import SEED_LIMIT
 from composer.timing import format_mmss
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -43,7 +44,9 @@ def friendly_errors(func: F) -> F:
             console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(code=exc.exit_code) from None
         except KeyboardInterrupt:
-            console.print("[yellow]interrupted[/]: finished clips are cached; run the same command to resume")
+            resumable = func.__name__ in ("render", "regenerate", "evaluate_templates")
+            console.print("[yellow]interrupted[/]" + (": the song folder is as it was; finished clips are "
+                                                      "cached, so the same command resumes" if resumable else ""))
             raise typer.Exit(code=130) from None
 
     return wrapper  # type: ignore[return-value]
@@ -101,10 +104,17 @@ def render(
     """Render an outline into a song folder: song.wav, song.mid, spectrogram.png, manifest.json."""
     from composer.backends.registry import load_backend
     from composer.outline import load_outline
-    from composer.song import render_outline
+    from composer.render import check_groove_files
+    from composer.song import model_reference, plan_for_backend, render_outline
+    from composer.song_folder import current_take
 
-    load_outline(outline)  # fail on a bad outline before loading any model
+    # a bad outline or groove file, or a folder it may not write, fails before any model loads
+    parsed = load_outline(outline)
+    if output.is_dir():
+        current_take(output)
     name = _resolve_backend_name(backend)
+    check_groove_files(plan_for_backend(parsed, name), groove_root=outline.resolve().parent)
+    model = model_reference(model) if model else None
     _quiet_model_loading()
     started = time.perf_counter()
     model_backend = load_backend(name, model=model, device=device.value)
@@ -120,25 +130,31 @@ def render(
 def regenerate(
     folder: Annotated[Path, typer.Argument(help="Song folder made by `composer render`.")],
     section: Annotated[str, typer.Option(help="Section to redo: NAME, NAME:OCCURRENCE (chorus:2) or an index.")],
-    seed: Annotated[Optional[int], typer.Option(min=0, help="New seed (default: a fresh one).")] = None,
+    seed: Annotated[Optional[int], typer.Option(min=0, max=SEED_LIMIT - 1,
+                                                help="New seed (default: a fresh one).")] = None,
     prompt: Annotated[Optional[str], typer.Option(help="New prompt for this occurrence.")] = None,
     denoising: Annotated[Optional[float], typer.Option(min=0.01, max=1.0, help="New img2img strength.")] = None,
+    model: Annotated[Optional[str], typer.Option(
+        help="Model folder to load instead of the one the manifest names (say, after moving it); it must hold "
+             "the same weights.")] = None,
     device: Annotated[Device, typer.Option(help="Where the model runs.")] = Device.auto,
     batch_size: Annotated[int, typer.Option(min=1, max=64, help="Clips rendered per model call.")] = 4,
 ) -> None:
     """Re-render one section; every sample outside it (and its crossfades) stays identical."""
     from composer.backends.registry import load_backend
-    from composer.song import regenerate_section
+    from composer.song import model_reference, regenerate_section
     from composer.song_folder import read_manifest
 
+    if prompt is not None and not prompt.strip():
+        raise typer.BadParameter("--prompt must not be empty (leave it out to keep the section's prompt)")
     manifest = read_manifest(folder)
+    model = model_reference(model) if model else manifest["backend"].get("model")
     _quiet_model_loading()
     started = time.perf_counter()
-    model_backend = load_backend(manifest["backend"]["name"], model=manifest["backend"].get("model"),
-                                 device=device.value)
+    model_backend = load_backend(manifest["backend"]["name"], model=model, device=device.value)
     loaded = time.perf_counter() - started
     result = regenerate_section(folder, section, model_backend, seed=seed, prompt=prompt, denoising=denoising,
-                                device=device.value, batch_size=batch_size,
+                                model=model, device=device.value, batch_size=batch_size,
                                 progress=_progress_factory("re-rendering"))
     result.stage_s = {"load": loaded, **result.stage_s}
     _summary(result, started)
@@ -195,9 +211,12 @@ def restore(
     take: Annotated[int, typer.Option(min=1, help="Take number to make current (see `composer takes`).")],
 ) -> None:
     """Go back to an earlier take (the current one is kept too)."""
+    from composer.errors import SongFolderError
     from composer.files import folder_lock
     from composer.song_folder import restore_take
 
+    if not folder.is_dir():  # the lock would create it
+        raise SongFolderError(f"{folder}: no such song folder")
     with folder_lock(folder):
         restore_take(folder, take)
     console.print(f"take {take} is current again in {folder}")
@@ -314,15 +333,19 @@ def evaluate_templates(
 ) -> None:
     """Render every template, evaluate each song and print the targets table (tempo, beats, joints, form, loudness)."""
     from composer.backends.registry import load_backend
+    from composer.errors import SongFolderError
     from composer.files import write_json_atomic, write_text_atomic
     from composer.template_report import markdown_table, report_outlines, rows_to_json
     from composer.templates_catalog import template_names, template_path
 
     names = [n.strip() for n in templates.split(",")] if templates else template_names()
     outlines = [(name, template_path(name)) for name in names]  # unknown names fail before any model loads
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SongFolderError(f"{output}: cannot create this folder ({exc.strerror or exc})") from None
     _quiet_model_loading()
     model_backend = load_backend(_resolve_backend_name(backend), model=model, device=device.value)
-    output.mkdir(parents=True, exist_ok=True)
     rows = report_outlines(outlines, output, model_backend, device=device.value,
                            on_done=lambda row: console.print(f"{row.name}: rendered in {row.render_s:.1f}s, evaluated"))
     table = markdown_table(rows)
@@ -330,6 +353,10 @@ def evaluate_templates(
     write_json_atomic(output / "templates_report.json", {"backend": model_backend.describe(), **rows_to_json(rows)})
     out.print(table, markup=False, highlight=False)
     console.print(f"wrote {output / 'templates_report.md'} and templates_report.json")
+
+
+#: longest song `composer bench` times
+BENCH_MAX_MINUTES = 60.0
 
 
 @app.command()
@@ -371,6 +398,11 @@ def bench(
         lengths = [float(m) * 60.0 for m in minutes.split(",")]
     except ValueError:
         raise typer.BadParameter(f"--minutes must be numbers separated by commas, got {minutes!r}") from None
+    if not all(0.0 < seconds <= BENCH_MAX_MINUTES * 60.0 for seconds in lengths):  # also refuses nan and inf
+        raise typer.BadParameter(f"--minutes: each length must be more than 0 and at most {BENCH_MAX_MINUTES:g} "
+                                 f"minutes, got {minutes!r}")
+    if json_out and (json_out.is_dir() or not json_out.parent.is_dir()):
+        raise typer.BadParameter(f"--json {json_out}: must be a file in an existing folder")
     if threads:
         import torch
 

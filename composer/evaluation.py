@@ -34,6 +34,10 @@ def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, 
     audio, rate = _read(Path(folder) / "song.wav")
     if rate != manifest["sample_rate"]:
         raise SongFolderError(f"{folder}/song.wav is {rate} Hz but the manifest says {manifest['sample_rate']} Hz")
+    if audio.size != manifest["total_samples"]:
+        raise SongFolderError(f"{folder}/song.wav holds {audio.size} samples but the manifest says "
+                              f"{manifest['total_samples']}; it was changed after composer wrote it (`composer "
+                              "restore` or a new render brings back a whole take)")
     bpm = float(manifest["bpm"])
     beats_per_bar, beat_unit = (int(x) for x in manifest["time_signature"].split("/"))
     grid = BarGrid(bpm=bpm, beats_per_bar=beats_per_bar, beat_unit=beat_unit, sample_rate_hz=rate)
@@ -132,6 +136,8 @@ def compare_audio(new: np.ndarray, old: np.ndarray, *, manifest: dict[str, Any])
 
 
 def _read(path: Path) -> tuple[np.ndarray, int]:
+    if not Path(path).is_file():
+        raise SongFolderError(f"{path}: no such file" + (" (a folder)" if Path(path).is_dir() else ""))
     try:
         audio, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, OSError) as exc:

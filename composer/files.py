@@ -5,11 +5,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import json
 import os
+import signal
 import tempfile
+import threading
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from composer.errors import SongFolderError
 
@@ -21,6 +24,7 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
         os.close(fd)
+        os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600; the user's files get their usual mode
     except OSError as exc:
         raise SongFolderError(f"{path.parent}: cannot write here: {exc.strerror or exc}") from None
     tmp = Path(tmp_name)
@@ -36,6 +40,43 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+@functools.lru_cache(maxsize=1)
+def _umask() -> int:
+    """The process umask (read once: setting it to read it is not thread-safe)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) until the block ends, then raise it: for a few renames that must all happen or none.
+    Only the main thread can hold signals; elsewhere the block runs as is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
+def replace_together(moves: Sequence[tuple[Path, Path]]) -> None:
+    """Rename every (source, target) in order with Ctrl-C held, so a folder never mixes old and new files.
+    Each source must be complete and on the target's file system (a rename never copies)."""
+    try:
+        with interrupts_deferred():
+            for source, target in moves:
+                os.replace(source, target)
+    except OSError as exc:
+        raise SongFolderError(f"{Path(exc.filename or '').parent}: could not move the new files into place "
+                              f"({exc.strerror or exc})") from None
 
 
 def write_text_atomic(path: Path, text: str) -> None:

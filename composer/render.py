@@ -328,11 +328,18 @@ def _init_audio(plan: Plan, clip: PlannedClip, *, num_samples: int, groove_root:
 
 
 def check_groove_files(plan: Plan, *, groove_root: Path) -> None:
-    """Fail before any rendering when a groove names a file that is not there."""
+    """Fail before any rendering when a groove names a file that is missing, unreadable or too short."""
     for name in sorted({c.groove for c in plan.clips} - {"auto", "none"}):
-        if not (groove_root / name).is_file():
-            raise OutlineError(f"groove file {groove_root / name} does not exist; a section's groove must be "
-                               "'auto', 'none' or a path to a WAV file (relative to the outline file)")
+        section = plan.sections[next(c.section_index for c in plan.clips if c.groove == name)].name
+        path = groove_root / name
+        where = f"section {section!r}: groove file {path}"
+        if not path.is_file():
+            raise OutlineError(f"{where} {'is a folder' if path.is_dir() else 'does not exist'}; a section's "
+                               "groove must be 'auto', 'none' or a path to a WAV file (relative to the outline file)")
+        try:
+            _load_loop(path, sample_rate_hz=plan.sample_rate_hz)
+        except OutlineError as exc:
+            raise OutlineError(f"section {section!r}: {exc}") from None
 
 
 def _load_loop(path: Path, *, sample_rate_hz: int) -> np.ndarray:

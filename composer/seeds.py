@@ -11,6 +11,9 @@ import hashlib
 #: 32-bit seeds: readable in tables and accepted by torch, numpy and riffusion's API alike
 SEED_BITS = 32
 
+#: seeds a user may give (outline, regenerate, manifest): what fits a signed 64-bit integer
+SEED_LIMIT = 2**63
+
 
 def derive_seed(song_seed: int, *parts: object) -> int:
     """Derive a seed from ``song_seed`` and any number of name parts.

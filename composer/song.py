@@ -28,7 +28,8 @@ from composer.planner import plan_song
 from composer.render import RenderedSong, changed_span, check_groove_files, render_song
 from composer.seeds import derive_seed
 from composer.song_folder import (
-    MANIFEST_SCHEMA_VERSION, archive_current_take, clips_dir, next_take_number, read_manifest,
+    MANIFEST_SCHEMA_VERSION, archive_current_take, clips_dir, commit_song_files, current_take, next_take_number,
+    read_manifest,
 )
 
 ProgressFactory = Callable[[int], Callable[[int], None]]
@@ -75,10 +76,18 @@ def render_outline(outline_path: Path, folder: Path, backend: SpectrogramBackend
                         stages=stages)
 
 
+def model_reference(model: str) -> str:
+    """What a manifest records for ``--model``: a local folder as an absolute path (so the song can be
+    regenerated from any directory), anything else (a hub id, sd15-random) as given."""
+    path = Path(model).expanduser()
+    return str(path.resolve()) if path.exists() else model
+
+
 def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend, *, seed: Optional[int],
                        prompt: Optional[str], denoising: Optional[float], device: str, batch_size: int = 4,
-                       progress: Optional[ProgressFactory] = None) -> SongResult:
-    """Re-render one section occurrence with a new seed/prompt; everything else stays sample-identical."""
+                       model: Optional[str] = None, progress: Optional[ProgressFactory] = None) -> SongResult:
+    """Re-render one section occurrence with a new seed/prompt; everything else stays sample-identical.
+    ``model``: what the new take's manifest records as the model (default: the current take's)."""
     started = time.perf_counter()
     manifest = read_manifest(folder)
     if json.loads(json.dumps(backend.describe())) != manifest["backend"].get("identity"):
@@ -89,6 +98,7 @@ def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend,
     outline = outline_from_dict(manifest["outline"], source=f"{Path(folder) / 'manifest.json'} (outline)")
     overrides = _overrides_from_manifest(manifest)
     old_plan = _plan(outline, backend, overrides)
+    check_groove_files(old_plan, groove_root=Path(manifest.get("groove_root", ".")))
     section = old_plan.section_for(selector)
     key = (section.name, section.occurrence)
     previous = overrides.get(key, SectionOverride())
@@ -108,7 +118,7 @@ def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend,
     span = changed_span(plan, changed) if changed else None
     if span:
         change["changed_samples"] = list(span)
-    result = _render_take(folder, outline, plan, backend, overrides=overrides, model=manifest["backend"].get("model"),
+    result = _render_take(folder, outline, plan, backend, overrides=overrides, model=model or manifest["backend"].get("model"),
                           device=device, groove_root=Path(manifest.get("groove_root", ".")), change=change,
                           batch_size=batch_size, progress=progress,
                           stages={"plan": time.perf_counter() - started})
@@ -128,6 +138,7 @@ def _render_take(folder: Path, outline: Outline, plan: Plan, backend: Spectrogra
                  progress: Optional[ProgressFactory], stages: dict[str, float]) -> SongResult:
     folder = Path(folder)
     with folder_lock(folder):
+        current_take(folder)  # a song it could not keep as a take fails now, not after minutes of rendering
         tick = time.perf_counter()
         song = render_song(plan, backend, cache=ClipCache(clips_dir(folder)),
                            loudness_db=float(outline.render.loudness_db), groove_root=groove_root,
@@ -149,22 +160,26 @@ def _render_take(folder: Path, outline: Outline, plan: Plan, backend: Spectrogra
 
 
 def write_song_files(folder: Path, plan: Plan, song: RenderedSong, manifest: dict[str, Any]) -> None:
-    """song.wav, song.mid and spectrogram.png, then manifest.json last."""
+    """song.wav, song.mid, spectrogram.png and manifest.json, moved into the folder together."""
     from composer.audio_io import write_wav_16bit
     from composer.midi_export import write_song_midi
     from composer.song_picture import save_png, song_picture
 
-    write_wav_16bit(folder / "song.wav", song.audio, sample_rate_hz=plan.sample_rate_hz)
-    write_song_midi(folder / "song.mid", bpm=plan.bpm, time_signature=(plan.beats_per_bar, plan.beat_unit),
-                    sections=[(s.label, s.start_s) for s in plan.sections], total_duration_s=plan.duration_s)
     picture = song_picture(audio=song.audio, sample_rate_hz=plan.sample_rate_hz,
                            sections=[(s.label, s.start_s, s.end_s) for s in plan.sections], title=plan.title)
-    save_png(picture, folder / "spectrogram.png", metadata={
+    png_metadata = {
         "title": plan.title, "bpm": str(plan.bpm), "time_signature": f"{plan.beats_per_bar}/{plan.beat_unit}",
         "backend": manifest["backend"]["name"], "take": str(manifest["take"]),
         "sections": ", ".join(f"{s.label}@{s.start_s:.3f}s" for s in plan.sections),
+    }
+    commit_song_files(folder, {
+        "song.wav": lambda path: write_wav_16bit(path, song.audio, sample_rate_hz=plan.sample_rate_hz),
+        "song.mid": lambda path: write_song_midi(
+            path, bpm=plan.bpm, time_signature=(plan.beats_per_bar, plan.beat_unit),
+            sections=[(s.label, s.start_s) for s in plan.sections], total_duration_s=plan.duration_s),
+        "spectrogram.png": lambda path: save_png(picture, path, metadata=png_metadata),
+        "manifest.json": lambda path: write_json_atomic(path, manifest),
     })
-    write_json_atomic(folder / "manifest.json", manifest)
 
 
 def build_manifest(outline: Outline, plan: Plan, song: RenderedSong, backend: SpectrogramBackend, *,

@@ -1,7 +1,9 @@
 """The song folder: song.wav, song.mid, spectrogram.png, manifest.json, clips/ and takes/.
 
-Writes are atomic and the manifest goes last, so a folder is always either the
-previous take or the new one; every earlier take is kept under ``takes/``.
+A new take's files are written beside the folder's (in ``.incoming/``) and then
+renamed into place together, manifest last, with Ctrl-C held: a folder is always
+either the previous take or the new one. Every earlier take is kept under ``takes/``.
+A folder whose song files have no readable manifest is never overwritten.
 """
 
 from __future__ import annotations
@@ -9,13 +11,64 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from composer.errors import SongFolderError
+from composer.seeds import SEED_LIMIT
 
 MANIFEST_SCHEMA_VERSION = 1
 SONG_FILES = ("song.wav", "song.mid", "spectrogram.png", "manifest.json")
 MANIFEST = "manifest.json"
+#: where a new take's files are written before they replace the current ones
+INCOMING = ".incoming"
+
+
+class _Loose(BaseModel):
+    """Manifest parts: the fields composer reads are checked, anything else is kept as is."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class _ManifestClip(_Loose):
+    start_sample: int = Field(ge=0)
+
+
+class _ManifestSection(_Loose):
+    name: str
+    occurrence: int = Field(ge=1)
+    start_s: float = Field(ge=0)
+    end_s: float = Field(ge=0)
+    start_sample: int = Field(ge=0)
+    end_sample: int = Field(ge=0)
+    clips: list[_ManifestClip]
+
+
+class _ManifestBackend(_Loose):
+    name: str
+    model: Optional[str] = None
+    identity: Optional[dict[str, Any]] = None
+
+
+class _ManifestOverride(_Loose):
+    section: str
+    occurrence: int = Field(ge=1)
+    seed: Optional[int] = Field(None, ge=0, lt=SEED_LIMIT)
+    prompt: Optional[str] = Field(None, min_length=1)
+    denoising: Optional[float] = Field(None, gt=0, le=1)
+
+
+class _Manifest(_Loose):
+    take: int = Field(ge=1)
+    sample_rate: int = Field(gt=0)
+    bpm: float = Field(gt=0)
+    time_signature: str = Field(pattern=r"^[1-9][0-9]*/[1-9][0-9]*$")
+    total_samples: int = Field(ge=0)
+    backend: _ManifestBackend
+    outline: dict[str, Any]
+    overrides: list[_ManifestOverride] = []
+    sections: list[_ManifestSection]
 
 
 def clips_dir(folder: Path) -> Path:
@@ -27,44 +80,74 @@ def takes_dir(folder: Path) -> Path:
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
-    """The current manifest of a song folder, with a clear error when there is none."""
-    path = Path(folder) / MANIFEST
+    """The current manifest of a song folder, checked; a clear error when there is none or it is damaged."""
     if not Path(folder).is_dir():
         raise SongFolderError(f"{folder}: no such song folder (render one first with `composer render`)")
+    return read_manifest_file(Path(folder) / MANIFEST)
+
+
+def read_manifest_file(path: Path) -> dict[str, Any]:
+    """A manifest.json (a folder's or an archived take's) as a dict whose fields composer reads are valid."""
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SongFolderError(f"{path}: missing; this is not a finished song folder") from None
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: bad JSON or bytes that are not UTF-8
         raise SongFolderError(f"{path}: unreadable ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise SongFolderError(f"{path}: expected a JSON object, found {type(manifest).__name__}")
     version = manifest.get("schema_version")
     if version != MANIFEST_SCHEMA_VERSION:
         raise SongFolderError(f"{path}: schema_version {version!r} is not supported (expected {MANIFEST_SCHEMA_VERSION})")
+    try:
+        _Manifest.model_validate(manifest)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+                             for error in exc.errors()[:3])
+        raise SongFolderError(f"{path}: damaged ({problems}); it was not written by composer as it is now") from None
     return manifest
 
 
 def current_take(folder: Path) -> Optional[int]:
-    path = Path(folder) / MANIFEST
-    if not path.is_file():
+    """The current take's number; None while the folder holds no song. Song files without a readable
+    manifest raise: they could not be kept as a take, and composer never overwrites what it cannot keep."""
+    folder = Path(folder)
+    if not (folder / MANIFEST).exists():
+        present = [name for name in SONG_FILES if (folder / name).exists()]
+        if present:
+            raise SongFolderError(
+                f"{folder}: holds {', '.join(present)} but no {MANIFEST}, so composer cannot keep it as a take "
+                "and will not overwrite it; render into another folder (-o) or move those files away")
         return None
     try:
-        return int(json.loads(path.read_text(encoding="utf-8")).get("take", 1))
-    except (OSError, ValueError, json.JSONDecodeError):
-        return None
+        return int(read_manifest(folder)["take"])
+    except SongFolderError as exc:
+        raise SongFolderError(f"{exc}; composer will not overwrite a song it cannot keep as a take: render into "
+                              "another folder (-o) or move this one away") from None
 
 
 def list_takes(folder: Path) -> list[dict[str, Any]]:
-    """Every take (archived and current): number, when, what changed."""
+    """Every take (archived and current): number, when, what changed; a damaged archived take is listed as such."""
+    current = read_manifest(folder) if (Path(folder) / MANIFEST).exists() or not _archived(folder) else None
     takes = []
-    for path in sorted(takes_dir(folder).glob("take-*/" + MANIFEST)):
-        takes.append(_take_summary(json.loads(path.read_text(encoding="utf-8")), current=False))
-    if (Path(folder) / MANIFEST).is_file():
-        takes.append(_take_summary(read_manifest(folder), current=True))
+    for path in _archived(folder):
+        try:
+            takes.append(_take_summary(read_manifest_file(path / MANIFEST), current=False))
+        except SongFolderError as exc:
+            takes.append({"take": int(path.name.split("-")[1]), "created": "", "current": False,
+                          "duration_s": None, "change": f"damaged: {exc}"})
+    if current is not None:
+        takes.append(_take_summary(current, current=True))
     return sorted(takes, key=lambda t: t["take"])
 
 
+def _archived(folder: Path) -> list[Path]:
+    """The archived take folders (``takes/take-NNN``)."""
+    return sorted(p for p in takes_dir(folder).glob("take-*") if p.is_dir() and p.name.split("-")[1].isdigit())
+
+
 def next_take_number(folder: Path) -> int:
-    numbers = [int(p.name.split("-")[1]) for p in takes_dir(folder).glob("take-*") if p.name.split("-")[1].isdigit()]
+    numbers = [int(p.name.split("-")[1]) for p in _archived(folder)]
     current = current_take(folder)
     return max(numbers + ([current] if current else []) + [0]) + 1
 
@@ -92,21 +175,42 @@ def archive_current_take(folder: Path) -> Optional[int]:
 
 
 def restore_take(folder: Path, take: int) -> None:
-    """Make an archived take current again (the current one is archived first)."""
+    """Make an archived take current again (the current one is archived first); all or nothing."""
     source = takes_dir(folder) / f"take-{take:03d}"
     if not (source / MANIFEST).is_file():
         available = ", ".join(str(t["take"]) for t in list_takes(folder)) or "none"
         raise SongFolderError(f"{folder}: there is no take {take}; takes: {available}")
+    read_manifest_file(source / MANIFEST)
+    missing = [name for name in SONG_FILES if not (source / name).is_file()]
+    if missing:
+        raise SongFolderError(f"{source}: take {take} is incomplete ({', '.join(missing)} missing); nothing was changed")
     archive_current_take(folder)
-    from composer.files import write_atomic
+    commit_song_files(folder, {name: lambda tmp, src=source / name: shutil.copyfile(src, tmp) for name in SONG_FILES})
 
-    for name in SONG_FILES:
-        if name != MANIFEST and (source / name).is_file():
-            write_atomic(Path(folder) / name, lambda tmp, src=source / name: shutil.copyfile(src, tmp))
-    write_atomic(Path(folder) / MANIFEST, lambda tmp: shutil.copyfile(source / MANIFEST, tmp))
+
+def commit_song_files(folder: Path, writers: dict[str, Callable[[Path], None]]) -> None:
+    """Write each song file with ``writers[name](path)`` into ``.incoming/``, then move them all into the
+    folder together, manifest last: an error or Ctrl-C while writing leaves the current take untouched."""
+    from composer.files import replace_together
+
+    folder = Path(folder)
+    staging = folder / INCOMING
+    try:
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+    except OSError as exc:
+        raise SongFolderError(f"{folder}: cannot write here ({exc.strerror or exc}); nothing was changed") from None
+    try:
+        for name, write in writers.items():
+            write(staging / name)
+        order = sorted(writers, key=lambda name: name == MANIFEST)
+        replace_together([(staging / name, folder / name) for name in order])
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _take_summary(manifest: dict[str, Any], *, current: bool) -> dict[str, Any]:
-    return {"take": int(manifest.get("take", 1)), "created": manifest.get("created", ""),
-            "change": manifest.get("change", {}).get("description", "render"), "current": current,
-            "duration_s": manifest.get("duration_s")}
+    change = manifest.get("change")
+    return {"take": int(manifest["take"]), "created": str(manifest.get("created", "")),
+            "change": str(change.get("description", "render")) if isinstance(change, dict) else "render",
+            "current": current, "duration_s": manifest.get("duration_s")}

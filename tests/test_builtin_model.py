@@ -269,6 +269,17 @@ def test_latent_norm_of_wrong_width_is_named(tmp_path, folder):
         load_builtin_model(broken)
 
 
+@pytest.mark.parametrize("field", ["train_frames", "default_steps"])
+def test_non_positive_clip_layout_is_named(tmp_path, folder, field):
+    broken = Path(shutil.copytree(folder, tmp_path / "broken"))
+    index_path = broken / "model_index.json"
+    index = json.loads(index_path.read_text())
+    index["composer"][field] = -5
+    index_path.write_text(json.dumps(index))
+    with pytest.raises(ModelFolderError, match=f"composer.{field}' must be a positive integer, got -5"):
+        load_builtin_model(broken)
+
+
 def test_outpainting_keeps_the_known_latent_columns(backend):
     from composer.builtin_model.sampling import initial_noise, sample_latents
 

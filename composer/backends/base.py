@@ -11,9 +11,14 @@ import abc
 import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
+
+from composer.errors import BackendError
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,3 +130,19 @@ class SpectrogramBackend(abc.ABC):
         Deterministic: the same request on the same device gives the same audio.
         Backends may batch requests of the same shape.
         """
+
+
+def torch_device(device: str) -> "torch.device":
+    """'auto' -> CUDA when usable, else CPU; an unknown name or CUDA without a GPU is a BackendError."""
+    import torch
+
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        resolved = torch.device(device)
+    except RuntimeError:
+        raise BackendError(f"unknown device {device!r}; use auto, cpu, cuda or cuda:N") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise BackendError(f"device {device!r} was asked for but this torch has no usable CUDA GPU; "
+                           "use --device cpu (or auto)")
+    return resolved

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from composer.backends.base import ClipRequest, SpectrogramBackend
+from composer.backends.base import ClipRequest, SpectrogramBackend, torch_device
 from composer.codec.params import SpectrogramParams, samples_for_frames
 from composer.errors import ModelFolderError, RenderError
 from composer.seeds import derive_seed
@@ -65,7 +65,7 @@ class BuiltinBackend(SpectrogramBackend):
         from composer.builtin_model.model import load_builtin_model
         from composer.codec.codec import SpectrogramCodec
 
-        self.device = torch.device(_resolve_device(device))
+        self.device = torch_device(device)
         self.folder = Path(folder)
         self.model = load_builtin_model(self.folder, device=self.device)
         if compile:
@@ -259,14 +259,6 @@ class BuiltinBackend(SpectrogramBackend):
 
             self._text_encoder = load_text_encoder(max_tokens=self.model.text.max_tokens, device=self.device)
         return self._text_encoder
-
-
-def _resolve_device(device: str) -> str:
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
 
 
 def _text_encoder_id() -> str:

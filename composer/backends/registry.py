@@ -103,6 +103,9 @@ def load_backend(name: str, *, model: Optional[str] = None, device: str = "auto"
         from composer.backends.riffusion import TinyRandomBackend
 
         return TinyRandomBackend(**options)
+    if scheduler != "folder":
+        raise BackendError(f"the {name} backend has one sampler; --scheduler {scheduler} applies to the riffusion "
+                           "and tiny-random backends")
     from composer.backends.builtin import BuiltinBackend
 
     return BuiltinBackend(model or builtin_weights_dir(), device=device, compile=compile)

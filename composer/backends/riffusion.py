@@ -24,7 +24,7 @@ from typing import Any, Callable, Hashable, Iterator, Sequence
 import numpy as np
 import torch
 
-from composer.backends.base import ClipRequest, SpectrogramBackend
+from composer.backends.base import ClipRequest, SpectrogramBackend, torch_device
 from composer.backends.interpolation import lerp, slerp
 from composer.backends.tiny_pipeline import SPECTROGRAM_PARAMS_FILE, ensure_tiny_pipeline_folder
 from composer.codec.codec import SpectrogramCodec
@@ -181,14 +181,7 @@ def weights_fingerprint(folder: Path, *, samples: int = 16, chunk_bytes: int = 6
 
 def resolve_device(device: str) -> tuple[torch.device, torch.dtype]:
     """'auto' -> CUDA in fp16 when available, else CPU in fp32."""
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        resolved = torch.device(device)
-    except RuntimeError as exc:
-        raise BackendError(f"unknown device {device!r}; use auto, cpu, cuda or cuda:N") from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise BackendError(f"device {device!r} was asked for but this torch has no usable CUDA GPU")
+    resolved = torch_device(device)
     return resolved, torch.float16 if resolved.type == "cuda" else torch.float32
 
 

@@ -313,6 +313,9 @@ def _parse_index_section(
         raise ModelFolderError(f"{where}: the 'composer' section lacks the field {exc.args[0]!r}") from exc
     except (CodecError, TypeError, ValueError) as exc:
         raise ModelFolderError(f"{where}: invalid 'composer' section: {exc}") from exc
+    for name in ("default_steps", "train_frames"):
+        if fields[name] < 1:
+            raise ModelFolderError(f"{where}: 'composer.{name}' must be a positive integer, got {fields[name]}")
     return codec, text, fields
 
 

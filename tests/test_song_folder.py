@@ -1,0 +1,265 @@
+"""The song folder never loses a take: damaged manifests, foreign files, interrupted writes, restores."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import stat
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from composer.cli import app
+from composer.errors import SongFolderError
+from composer.files import interrupts_deferred, replace_together, write_text_atomic
+
+runner = CliRunner()
+
+OUTLINE = """\
+title: Folder
+bpm: 120
+seed: 9
+render: {steps: 2}
+sections:
+  a: {bars: 2, prompt: piano}
+  b: {bars: 2, prompt: strings}
+form: [a, b]
+"""
+
+SONG_FILES = ("song.wav", "song.mid", "spectrogram.png", "manifest.json")
+
+
+def invoke(*args: str):
+    result = runner.invoke(app, [str(a) for a in args])
+    assert "Traceback" not in result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def two_takes(tmp_path_factory) -> Path:
+    """A song folder with take 1 archived and take 2 current (section b regenerated)."""
+    root = tmp_path_factory.mktemp("song")
+    (root / "song.yaml").write_text(OUTLINE)
+    folder = root / "song"
+    assert invoke("render", root / "song.yaml", "-o", folder, "--backend", "tiny-random").exit_code == 0
+    assert invoke("regenerate", folder, "--section", "b", "--seed", "5").exit_code == 0
+    return folder
+
+
+@pytest.fixture
+def song(two_takes, tmp_path) -> Path:
+    shutil.copytree(two_takes.parent, tmp_path / "copy")
+    return tmp_path / "copy" / "song"
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {name: (folder / name).read_bytes() for name in SONG_FILES if (folder / name).exists()}
+
+
+@pytest.mark.parametrize("damage", ["no manifest", "truncated manifest", "take is text"])
+def test_render_never_overwrites_a_song_it_cannot_keep(song, damage):
+    manifest = song / "manifest.json"
+    if damage == "no manifest":
+        manifest.unlink()
+    elif damage == "truncated manifest":
+        manifest.write_bytes(manifest.read_bytes()[:500])
+    else:
+        manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "take": "one"}))
+    shutil.rmtree(song / "takes")
+    before = snapshot(song)
+    result = invoke("render", song.parent / "song.yaml", "-o", song, "--backend", "tiny-random")
+    assert result.exit_code == 5 and "another folder" in result.output
+    assert snapshot(song) == before and not (song / "takes").exists()
+
+
+def test_interrupt_while_writing_keeps_the_previous_take_whole(song, monkeypatch):
+    import composer.song_picture
+
+    before = snapshot(song)
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt  # after song.wav and song.mid of the new take are written
+
+    monkeypatch.setattr(composer.song_picture, "save_png", ctrl_c)
+    result = invoke("regenerate", song, "--section", "a", "--seed", "6")
+    assert result.exit_code == 130 and "the song folder is as it was" in result.output
+    assert snapshot(song) == before and not (song / ".incoming").exists()
+
+
+def test_ctrl_c_during_the_renames_lands_after_all_of_them(tmp_path):
+    moves = []
+    for name in ("one", "two", "three"):
+        (tmp_path / f"{name}.new").write_text(name)
+        moves.append((tmp_path / f"{name}.new", tmp_path / name))
+
+    def interrupted_rename(source, target, real=os.replace):
+        os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C does, mid-way through the moves
+        real(source, target)
+
+    with pytest.raises(KeyboardInterrupt):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(os, "replace", interrupted_rename)
+            replace_together(moves)
+    assert all((tmp_path / name).read_text() == name for name in ("one", "two", "three"))
+    with pytest.raises(KeyboardInterrupt):
+        with interrupts_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.parametrize("damage, expected", [
+    (lambda m: [], "expected a JSON object"),
+    (lambda m: {k: v for k, v in m.items() if k != "backend"}, "backend: Field required"),
+    (lambda m: {**m, "backend": {k: v for k, v in m["backend"].items() if k != "name"}}, "backend.name"),
+    (lambda m: {k: v for k, v in m.items() if k != "outline"}, "outline: Field required"),
+    (lambda m: {k: v for k, v in m.items() if k != "sections"}, "sections: Field required"),
+    (lambda m: {**m, "time_signature": "x"}, "time_signature"),
+    (lambda m: {**m, "overrides": "abc"}, "overrides"),
+    (lambda m: {**m, "overrides": [{"section": "b", "occurrence": 1, "seed": "x"}]}, "overrides.0.seed"),
+    (lambda m: {**m, "take": None}, "take"),
+    (None, "unreadable"),  # a byte that is not UTF-8
+])
+@pytest.mark.parametrize("command", ["regenerate", "evaluate", "takes"])
+def test_damaged_manifest_is_a_clear_error(song, damage, expected, command):
+    path = song / "manifest.json"
+    if damage is None:
+        path.write_bytes(path.read_bytes() + b"\xff")
+    else:
+        path.write_text(json.dumps(damage(json.loads(path.read_text()))))
+    args = {"regenerate": ["--section", "a"], "evaluate": [], "takes": []}[command]
+    result = invoke(command, song, *args)
+    assert result.exit_code == 5 and expected in result.output and "manifest.json" in result.output
+
+
+def test_a_damaged_archived_take_is_listed_and_cannot_be_restored(song):
+    (song / "takes" / "take-001" / "manifest.json").write_text("{bad")
+    listing = invoke("takes", song)
+    assert listing.exit_code == 0 and "damaged" in listing.output
+    before = snapshot(song)
+    result = invoke("restore", song, "--take", "1")
+    assert result.exit_code == 5 and "take-001" in result.output
+    assert snapshot(song) == before
+
+
+def test_restore_refuses_an_incomplete_take(song):
+    (song / "takes" / "take-001" / "song.wav").unlink()
+    before = snapshot(song)
+    result = invoke("restore", song, "--take", "1")
+    assert result.exit_code == 5 and "song.wav missing" in result.output
+    assert snapshot(song) == before
+
+
+def test_restore_brings_back_every_file_of_the_take(song):
+    archived = {name: (song / "takes" / "take-001" / name).read_bytes() for name in SONG_FILES}
+    assert invoke("restore", song, "--take", "1").exit_code == 0
+    assert snapshot(song) == archived
+    assert (song / "takes" / "take-002" / "song.wav").is_file()  # the take it replaced is kept
+
+
+def test_takes_and_restore_need_a_song_folder(tmp_path):
+    (tmp_path / "empty").mkdir()
+    assert invoke("takes", tmp_path / "empty").exit_code == 5
+    assert invoke("takes", tmp_path / "missing").exit_code == 5
+    result = invoke("restore", tmp_path / "missing", "--take", "1")
+    assert result.exit_code == 5 and not (tmp_path / "missing").exists()
+
+
+def test_evaluate_names_a_missing_or_cut_song_file(song):
+    audio = (song / "song.wav").read_bytes()
+    (song / "song.wav").write_bytes(audio[:2000])
+    result = invoke("evaluate", song)
+    assert result.exit_code == 5 and "samples but the manifest says" in result.output
+    (song / "song.wav").unlink()
+    result = invoke("evaluate", song)
+    assert result.exit_code == 5 and "no such file" in result.output
+
+
+def test_regenerate_refuses_an_empty_prompt_and_a_seed_past_64_bits(song):
+    before = snapshot(song)
+    assert invoke("regenerate", song, "--section", "a", "--prompt", " ").exit_code == 2
+    assert invoke("regenerate", song, "--section", "a", "--seed", str(2**63)).exit_code == 2
+    assert snapshot(song) == before
+
+
+def test_written_files_get_the_users_usual_mode(song, tmp_path):
+    import composer.files
+
+    mask = os.umask(0o027)
+    composer.files._umask.cache_clear()
+    try:
+        write_text_atomic(tmp_path / "note.txt", "x")
+        assert stat.S_IMODE((tmp_path / "note.txt").stat().st_mode) == 0o640
+    finally:
+        os.umask(mask)
+        composer.files._umask.cache_clear()
+    for name in SONG_FILES:  # rendered under the test process's own umask
+        assert stat.S_IMODE((song / name).stat().st_mode) == 0o666 & ~mask
+
+
+def test_a_relative_model_folder_is_recorded_absolute(tmp_path, monkeypatch):
+    from composer.backends.tiny_pipeline import build_tiny_pipeline_folder
+
+    build_tiny_pipeline_folder(tmp_path / "models" / "tiny", seed=0)
+    (tmp_path / "song.yaml").write_text(OUTLINE)
+    monkeypatch.chdir(tmp_path)
+    result = invoke("render", "song.yaml", "-o", "song", "--backend", "riffusion", "--model", "models/tiny")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "song" / "manifest.json").read_text())
+    assert manifest["backend"]["model"] == str(tmp_path / "models" / "tiny")
+    monkeypatch.chdir("/")
+    shutil.move(tmp_path / "models", tmp_path / "moved")
+    assert invoke("regenerate", tmp_path / "song", "--section", "b").exit_code == 3  # the folder moved
+    moved = invoke("regenerate", tmp_path / "song", "--section", "b", "--model", tmp_path / "moved" / "tiny")
+    assert moved.exit_code == 0, moved.output
+    manifest = json.loads((tmp_path / "song" / "manifest.json").read_text())
+    assert manifest["backend"]["model"] == str(tmp_path / "moved" / "tiny")
+
+
+def test_a_bad_groove_file_fails_before_any_model_or_folder(tmp_path):
+    (tmp_path / "loop.wav").write_text("not audio")
+    (tmp_path / "song.yaml").write_text(OUTLINE.replace("a: {bars: 2, prompt: piano}",
+                                                        "a: {bars: 2, prompt: piano, groove: loop.wav}"))
+    result = invoke("render", tmp_path / "song.yaml", "-o", tmp_path / "out", "--backend", "tiny-random")
+    assert result.exit_code == 2 and "section 'a'" in result.output and "loop.wav" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_builtin_on_cuda_without_a_gpu_is_a_clear_error(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("needs a machine without CUDA")
+    (tmp_path / "song.yaml").write_text(OUTLINE)
+    result = invoke("render", tmp_path / "song.yaml", "-o", tmp_path / "out", "--backend", "builtin",
+                    "--device", "cuda")
+    assert result.exit_code == 3 and "no usable CUDA GPU" in result.output
+
+
+@pytest.mark.parametrize("minutes", ["inf", "nan", "0", "-1", "61"])
+def test_bench_refuses_lengths_it_cannot_time(minutes):
+    result = invoke("bench", "--minutes", minutes, "--no-baseline")
+    assert result.exit_code == 2 and "--minutes" in result.output
+
+
+def test_bench_checks_its_options_before_timing(tmp_path):
+    result = invoke("bench", "--minutes", "0.1", "--json", tmp_path)
+    assert result.exit_code == 2 and "--json" in result.output
+    result = invoke("bench", "--minutes", "0.1", "--backend", "builtin", "--scheduler", "dpm++")
+    assert result.exit_code == 3 and "one sampler" in result.output
+
+
+def test_evaluate_templates_into_a_file_fails_before_loading(tmp_path):
+    (tmp_path / "file").write_text("x")
+    result = invoke("evaluate-templates", "-o", tmp_path / "file", "--templates", "pop", "--backend", "tiny-random")
+    assert result.exit_code == 5 and "cannot create this folder" in result.output
+
+
+def test_manifest_errors_are_song_folder_errors(song):
+    from composer.song_folder import read_manifest
+
+    (song / "manifest.json").write_text("[]")
+    with pytest.raises(SongFolderError):
+        read_manifest(song)
