@@ -16,7 +16,7 @@ from typing import Any, Optional
 import yaml
 
 from composer.outline import outline_to_dict
-from composer.outline_model import Outline
+from composer.outline_model import MAX_SONG_S, Outline
 from composer.timing import parse_time_signature
 
 
@@ -30,8 +30,11 @@ def scaled_outline(outline: Outline, *, duration_s: float) -> dict[str, Any]:
     total = 0.0
     while total < duration_s - 1e-9:
         name = outline.form[len(form) % len(outline.form)]
+        section_s = outline.sections[name].bars * bar_s
+        if form and total + section_s > MAX_SONG_S:  # the longest song an outline may describe
+            break
         form.append(name)
-        total += outline.sections[name].bars * bar_s
+        total += section_s
     data = outline_to_dict(outline)
     data["form"] = form
     return data

@@ -355,8 +355,6 @@ def evaluate_templates(
     console.print(f"wrote {output / 'templates_report.md'} and templates_report.json")
 
 
-#: longest song `composer bench` times
-BENCH_MAX_MINUTES = 60.0
 
 
 @app.command()
@@ -389,6 +387,7 @@ def bench(
     """Time whole songs end to end: per-stage seconds, real-time factor, peak memory, speed-up over a baseline."""
     from composer.bench import bench_baseline, bench_song, speedup, summarize
     from composer.files import write_json_atomic
+    from composer.outline_model import MAX_SONG_S
     from composer.templates_catalog import load_template
 
     outline = load_template(template)
@@ -398,8 +397,8 @@ def bench(
         lengths = [float(m) * 60.0 for m in minutes.split(",")]
     except ValueError:
         raise typer.BadParameter(f"--minutes must be numbers separated by commas, got {minutes!r}") from None
-    if not all(0.0 < seconds <= BENCH_MAX_MINUTES * 60.0 for seconds in lengths):  # also refuses nan and inf
-        raise typer.BadParameter(f"--minutes: each length must be more than 0 and at most {BENCH_MAX_MINUTES:g} "
+    if not all(0.0 < seconds <= MAX_SONG_S for seconds in lengths):  # also refuses nan and inf
+        raise typer.BadParameter(f"--minutes: each length must be more than 0 and at most {MAX_SONG_S / 60:g} "
                                  f"minutes, got {minutes!r}")
     if json_out and (json_out.is_dir() or not json_out.parent.is_dir()):
         raise typer.BadParameter(f"--json {json_out}: must be a file in an existing folder")

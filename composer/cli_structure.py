@@ -6,17 +6,21 @@ Mounted by composer.cli with ``app.add_typer(structure_app, name="structure")``.
 from __future__ import annotations
 
 import enum
+import functools
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Callable, Optional, TypeVar
 
 import typer
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from composer.errors import ComposerError
+from composer.errors import ComposerError, PlanError
 from composer.files import write_text_atomic
-from composer.timing import format_mmss, parse_duration_s
+from composer.outline_model import MAX_BPM, MAX_SONG_S, MAX_TITLE_CHARS, MIN_BPM, song_duration_s
+from composer.seeds import SEED_LIMIT
+from composer.timing import format_mmss, parse_time_signature
 from structure_models import GENRES, label_of_name, outline_duration_s, sample_outline, shipped_model
 from structure_models.evaluate import DEFAULT_REPORT, evaluate as evaluate_model, format_report, write_report
 from structure_models.model import load_model, write_model
@@ -33,11 +37,60 @@ out = Console()
 # typer shows these as the --genre choices; values are the keys of structure_models.GENRES
 Genre = enum.Enum("Genre", {name.replace("-", "_"): name for name in GENRES}, type=str)
 
+F = TypeVar("F", bound=Callable[..., object])
+
 
 def fail(message: str, *, code: int = 2) -> typer.Exit:
     """Print an error and return the Exit to raise."""
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code=code)
+
+
+def friendly_errors(func: F) -> F:
+    """Bad input ends in a message and a non-zero exit, never a traceback.
+
+    structure_models reports bad corpora, model files and targets as ValueError (exit 2); composer's own
+    errors keep their exit codes.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: object, **kwargs: object) -> object:
+        try:
+            return func(*args, **kwargs)
+        except ComposerError as exc:
+            raise fail(str(exc), code=exc.exit_code) from None
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def check_output_file(path: Path, *, option: str) -> None:
+    """Fail before any work when the file to write is a folder (missing parent folders are created)."""
+    if path.is_dir():
+        raise fail(f"{option} {path}: is a folder; name the file to write")
+
+
+def write_or_fail(write: Callable[[], object], *, option: str, path: Path) -> object:
+    """Run ``write``; an OSError becomes a message naming the option and the file."""
+    try:
+        return write()
+    except OSError as exc:
+        raise fail(f"{option} {path}: cannot write: {exc.strerror or exc}") from None
+
+
+def sample_target_s(*, duration: str, time_signature: str, title: Optional[str]) -> float:
+    """Seconds of --duration, after checking the options against the outline schema's own limits."""
+    if title is not None and len(title) > MAX_TITLE_CHARS:
+        raise fail(f"--title: at most {MAX_TITLE_CHARS} characters, got {len(title)}")
+    try:
+        parse_time_signature(time_signature)
+    except ValueError as exc:
+        raise fail(f"--time-signature: {exc}") from None
+    try:
+        return song_duration_s(duration)
+    except ValueError as exc:
+        raise fail(f"--duration: {exc}") from None
 
 
 def read_outline_form(path: Path) -> tuple[list[str], list[int]]:
@@ -53,35 +106,39 @@ def read_outline_form(path: Path) -> tuple[list[str], list[int]]:
 
 
 @structure_app.command()
+@friendly_errors
 def sample(
     genre: Annotated[Genre, typer.Option(help="Genre (or era) whose songs the form is learned from.")],
-    duration: Annotated[str, typer.Option(help="Target length, m:ss (3:00) or seconds (180).")],
-    bpm: Annotated[float, typer.Option(min=40, max=240, help="Tempo in beats per minute.")],
+    duration: Annotated[str, typer.Option(help=f"Target length, m:ss (3:00) or seconds (180), at most "
+                                               f"{format_mmss(MAX_SONG_S)}.")],
+    bpm: Annotated[float, typer.Option(min=MIN_BPM, max=MAX_BPM, help="Tempo in beats per minute.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Outline YAML file to write.")],
-    seed: Annotated[int, typer.Option(min=0, help="Seed: same seed, same outline.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=SEED_LIMIT - 1, help="Seed: same seed, same outline.")] = 0,
     time_signature: Annotated[str, typer.Option("--time-signature", help="Metre such as 4/4, 3/4, 6/8.")] = "4/4",
     title: Annotated[Optional[str], typer.Option(help="Song title (default: 'Learned <genre> form').")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write an outline with a learned form, bars per section and palette prompts."""
-    try:
-        duration_s = parse_duration_s(duration)
-        outline = sample_outline(
-            genre=genre.value, duration_s=duration_s, bpm=bpm, seed=seed, time_signature=time_signature, title=title
-        )
-    except ValueError as exc:
-        raise fail(str(exc)) from None
+    from composer.outline import parse_outline
+
+    duration_s = sample_target_s(duration=duration, time_signature=time_signature, title=title)
+    check_output_file(output, option="--output")
     if output.exists() and not force:
         raise fail(f"{output} already exists; pass --force to overwrite it")
-    header = (
-        f"# learned {genre.value} form: composer structure sample --genre {genre.value} --duration {duration}"
-        f" --bpm {bpm:g} --seed {seed} --time-signature {time_signature}\n"
+    outline = sample_outline(
+        genre=genre.value, duration_s=duration_s, bpm=bpm, seed=seed, time_signature=time_signature, title=title
+    )
+    header = (  # one comment line, whatever whitespace the options held
+        f"# learned {genre.value} form: composer structure sample --genre {genre.value} --duration "
+        f"{' '.join(duration.split())} --bpm {bpm:g} --seed {seed} "
+        f"--time-signature {' '.join(time_signature.split())}\n"
     )
     text = header + yaml.safe_dump(outline, sort_keys=False, allow_unicode=True, width=120)
-    try:
-        write_text_atomic(output, text)
+    try:  # the options were checked one by one; the file as a whole must pass too, or `plan` would refuse it
+        parse_outline(text, source=str(output))
     except ComposerError as exc:
-        raise fail(str(exc), code=exc.exit_code) from None
+        raise fail(f"these options give an outline composer cannot play, so nothing was written: {exc}") from None
+    write_or_fail(lambda: write_text_atomic(output, text), option="--output", path=output)
     out.print(
         f"wrote {output}: {' '.join(outline['form'])} "
         f"({format_mmss(outline_duration_s(outline))} for a {format_mmss(duration_s)} target)",
@@ -90,6 +147,7 @@ def sample(
 
 
 @structure_app.command()
+@friendly_errors
 def score(
     outline: Annotated[Path, typer.Argument(help="Outline YAML file with a form list.")],
     genre: Annotated[Genre, typer.Option(help="Genre to compare the form with.")] = Genre("any"),
@@ -97,10 +155,10 @@ def score(
     """Print each section's surprisal under the model and flag forms unusual for the genre."""
     try:
         names, bars = read_outline_form(outline)
-        labels = [label_of_name(name) for name in names]
-        result = shipped_model().score_form(labels, bars, genre=genre.value)
-    except (ValueError, ComposerError) as exc:
-        raise fail(str(exc), code=getattr(exc, "exit_code", 2)) from None
+    except PlanError as exc:  # a learned form that cannot be sampled: the planner does not know the file
+        raise fail(f"{outline}: {exc}", code=exc.exit_code) from None
+    labels = [label_of_name(name) for name in names]
+    result = shipped_model().score_form(labels, bars, genre=genre.value)
     table = Table(title=f"{outline} under the {genre.value} form model (bits)")
     for column in ("#", "section", "label", "bars", "label bits", "bars bits", "note"):
         table.add_column(column, justify="right" if "bits" in column or column in ("#", "bars") else "left")
@@ -121,6 +179,7 @@ def score(
 
 
 @structure_app.command()
+@friendly_errors
 def train(
     data: Annotated[Path, typer.Option(help="structures.jsonl of the song-structure corpus.")] = DEFAULT_DATA,
     output: Annotated[Path, typer.Option("--out", "-o", help="Model JSON to write.")] = DEFAULT_OUT,
@@ -128,12 +187,14 @@ def train(
     """Fit the form model on the train split, tune it on validation, write its JSON."""
     if not data.is_file():
         raise fail(f"--data {data}: no such file (the corpus is ../shared/data/song_structures/structures.jsonl)")
+    check_output_file(output, option="--out")
     model = train_model(data)
-    size = write_model(model, output)
+    size = write_or_fail(lambda: write_model(model, output), option="--out", path=output)
     out.print(f"wrote {output} ({size / 1024:.0f} KiB), order {model.order}, trained on {model.meta['songs']}")
 
 
 @structure_app.command()
+@friendly_errors
 def evaluate(
     data: Annotated[Path, typer.Option(help="structures.jsonl of the song-structure corpus.")] = DEFAULT_DATA,
     model: Annotated[Optional[Path], typer.Option(help="Model JSON (default: the shipped one).")] = None,
@@ -144,7 +205,8 @@ def evaluate(
         raise fail(f"--data {data}: no such file")
     if model is not None and not model.is_file():
         raise fail(f"--model {model}: no such file")
+    check_output_file(output, option="--out")
     report = evaluate_model(data_path=data, model=shipped_model() if model is None else load_model(model))
     out.print(format_report(report), highlight=False, soft_wrap=True)
-    write_report(report, output)
+    write_or_fail(lambda: write_report(report, output), option="--out", path=output)
     out.print(f"wrote {output}")

@@ -7,16 +7,55 @@ a file and turning validation failures into located messages is
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from typing import Literal, Optional, Union
 
 from pydantic import (
     BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, field_validator, model_validator,
 )
 
-from composer.timing import parse_duration_s, parse_time_signature
+from composer.seeds import SEED_LIMIT
+from composer.timing import format_mmss, parse_duration_s, parse_time_signature
 
 Number = Union[StrictInt, StrictFloat]
 SECTION_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$"
+
+#: tempo range in beats per minute (`composer structure sample --bpm` uses it too)
+MIN_BPM, MAX_BPM = 40, 240
+#: longest title
+MAX_TITLE_CHARS = 200
+#: longest song, and longest learned-form target: rendering holds the whole song's audio in memory
+MAX_SONG_S = 60 * 60
+
+
+class RuleError(ValueError):
+    """A rule about one key broke inside a model validator: ``field`` (a key or key path, relative to the model
+    being validated) says where, so the error points at that key's line rather than the mapping's first line."""
+
+    def __init__(self, message: str, *, field: str | tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.field = (field,) if isinstance(field, str) else tuple(field)
+
+
+def song_duration_s(value: Union[str, float, int]) -> float:
+    """Seconds of a target length, '3:30' or 210; ValueError saying what is allowed unless 0 < seconds <= 60:00."""
+    try:
+        seconds = parse_duration_s(value)
+    except ValueError as exc:  # not a duration, or not positive
+        raise ValueError(f"{exc}; a song lasts more than 0 and at most {format_mmss(MAX_SONG_S)}") from None
+    if seconds > MAX_SONG_S:
+        raise ValueError(
+            f"duration {value!r} is {format_mmss(seconds)} (m:ss), longer than the {format_mmss(MAX_SONG_S)} "
+            f"({MAX_SONG_S} seconds) a song may last"
+        )
+    return seconds
+
+
+def song_length_s(*, bars: int, time_signature: str, bpm: float) -> float:
+    """Seconds that ``bars`` bars last; bpm counts the time signature's beat unit (6/8 at 120 = 120 eighths/min)."""
+    beats_per_bar, _ = parse_time_signature(time_signature)
+    return bars * beats_per_bar * 60.0 / float(bpm)
 
 
 class _Strict(BaseModel):
@@ -52,7 +91,7 @@ class SectionSpec(_Strict):
     bars: StrictInt = Field(gt=0, le=1024, description="Length in whole bars.")
     prompt: StrictStr = Field(min_length=1, max_length=1000, description="What this section sounds like.")
     seed: Optional[StrictInt] = Field(
-        None, ge=0, lt=2**63, description="Noise seed; default derived from the song seed and the name."
+        None, ge=0, lt=SEED_LIMIT, description="Noise seed; default derived from the song seed and the name."
     )
     denoising: Optional[Number] = Field(None, gt=0, le=1, description="Overrides render.denoising.")
     guidance: Optional[Number] = Field(None, gt=0, le=30, description="Overrides render.guidance.")
@@ -77,10 +116,11 @@ class SectionSpec(_Strict):
     @model_validator(mode="after")
     def _interpolation_fits(self) -> "SectionSpec":
         if self.interpolate_bars is not None and self.transition != "interpolate":
-            raise ValueError("interpolate_bars is only allowed with transition: interpolate")
+            raise RuleError("interpolate_bars is only allowed with transition: interpolate", field="interpolate_bars")
         if self.transition == "interpolate" and (self.interpolate_bars or 1) > self.bars:
-            raise ValueError(
-                f"interpolate_bars ({self.interpolate_bars}) cannot exceed the section's bars ({self.bars})"
+            raise RuleError(
+                f"interpolate_bars ({self.interpolate_bars}) cannot exceed the section's bars ({self.bars})",
+                field="interpolate_bars",
             )
         return self
 
@@ -89,24 +129,35 @@ class LearnedStructure(_Strict):
     """Parameters for ``form: learned``: the planner samples the form from the structure model."""
 
     genre: StrictStr = Field(description="Genre of the learned form model (see `composer structure sample --help`).")
-    duration: Union[StrictStr, Number] = Field(description="Target length, 'm:ss' or seconds.")
-    seed: Optional[StrictInt] = Field(None, ge=0, lt=2**63, description="Form seed; default the song seed.")
+    duration: Union[StrictStr, Number] = Field(
+        description=f"Target length, 'm:ss' or seconds, at most {format_mmss(MAX_SONG_S)}; the form lands within 5%."
+    )
+    seed: Optional[StrictInt] = Field(None, ge=0, lt=SEED_LIMIT, description="Form seed; default the song seed.")
+
+    @field_validator("genre")
+    @classmethod
+    def _genre(cls, value: str) -> str:
+        from structure_models.genres import check_genre
+
+        return check_genre(value)
 
     @field_validator("duration")
     @classmethod
     def _duration(cls, value: Union[str, float]) -> Union[str, float]:
-        parse_duration_s(value)
+        song_duration_s(value)
         return value
 
 
 class Outline(_Strict):
     """A whole song: tempo, metre, named sections and their order."""
 
-    title: StrictStr = Field(min_length=1, max_length=200)
-    bpm: Number = Field(ge=40, le=240, description="Tempo in beats per minute (of the time signature's beat unit).")
+    title: StrictStr = Field(min_length=1, max_length=MAX_TITLE_CHARS)
+    bpm: Number = Field(
+        ge=MIN_BPM, le=MAX_BPM, description="Tempo in beats per minute (of the time signature's beat unit)."
+    )
     time_signature: StrictStr = Field("4/4", description="Metre such as 4/4, 3/4, 6/8.")
     key: Optional[StrictStr] = Field(None, description="Musical key, added to prompts (e.g. 'A minor').")
-    seed: StrictInt = Field(0, ge=0, lt=2**63, description="Song seed; section seeds derive from it.")
+    seed: StrictInt = Field(0, ge=0, lt=SEED_LIMIT, description="Song seed; section seeds derive from it.")
     style: StrictStr = Field("", max_length=500, description="Text appended to every section prompt.")
     tempo_in_prompt: StrictBool = Field(
         True, description="Append the tempo ('112 bpm') to every prompt that does not name one already."
@@ -118,7 +169,8 @@ class Outline(_Strict):
     render: RenderSettings = Field(default_factory=RenderSettings)
     sections: dict[StrictStr, SectionSpec] = Field(default_factory=dict)
     form: Union[Literal["learned"], list[StrictStr]] = Field(
-        description="Order of section names (repeats allowed), or 'learned' to sample one."
+        description=f"Order of section names (repeats allowed), at most {format_mmss(MAX_SONG_S)} in all, "
+                    "or 'learned' to sample one."
     )
     structure: Optional[LearnedStructure] = Field(None, description="Required with form: learned.")
 
@@ -131,12 +183,12 @@ class Outline(_Strict):
     @field_validator("sections")
     @classmethod
     def _section_names(cls, value: dict[str, SectionSpec]) -> dict[str, SectionSpec]:
-        import re
-
         for name in value:
             if not re.match(SECTION_NAME_PATTERN, name):
-                raise ValueError(
-                    f"section name {name!r} must start with a letter and use only letters, digits, '_' or '-'"
+                raise RuleError(
+                    f"section name {name!r} must start with a letter and use only letters, digits, '_' or '-' "
+                    "(at most 64 characters)",
+                    field=name,
                 )
         return value
 
@@ -144,15 +196,50 @@ class Outline(_Strict):
     def _form_matches_sections(self) -> "Outline":
         if self.form == "learned":
             if self.structure is None:
-                raise ValueError("form: learned needs a 'structure' mapping with genre and duration")
+                raise RuleError(
+                    "'learned' needs a 'structure' mapping with genre and duration, e.g. "
+                    "structure: {genre: pop, duration: '3:30'}",
+                    field="form",
+                )
+            self._check_learned_duration()
             return self
         if self.structure is not None:
-            raise ValueError("'structure' is only used with form: learned")
+            raise RuleError("'structure' is only used with form: learned", field="structure")
         if not self.form:
-            raise ValueError("form is empty: list the section names in playing order")
+            raise RuleError("is empty: list the section names in playing order", field="form")
         if not self.sections:
-            raise ValueError("sections is empty: define every section the form names")
+            if "sections" in self.model_fields_set:
+                raise RuleError("is empty: define every section the form names", field="sections")
+            raise RuleError("names sections but the outline has no 'sections' mapping defining them", field="form")
+        self._check_song_length()
         return self
+
+    def _check_song_length(self) -> None:
+        # names the form uses but sections lacks are reported after validation, with a guess
+        plays = Counter(name for name in self.form if name in self.sections)
+        bars = sum(self.sections[name].bars * count for name, count in plays.items())
+        length_s = song_length_s(bars=bars, time_signature=self.time_signature, bpm=self.bpm)
+        if length_s <= MAX_SONG_S + 1e-6:
+            return
+        longest = max(plays, key=lambda name: plays[name] * self.sections[name].bars)
+        raise RuleError(
+            f"the song lasts {format_mmss(length_s)} ({bars} bars of {self.time_signature} at {self.bpm:g} bpm), "
+            f"longer than the {format_mmss(MAX_SONG_S)} allowed; most of it is {longest!r} "
+            f"({plays[longest]} x {self.sections[longest].bars} bars): play fewer or shorter sections, or faster",
+            field="form",
+        )
+
+    def _check_learned_duration(self) -> None:
+        # the same window the sampler uses, so a target too short for one bar fails here with its line
+        from structure_models.sampling import bar_window
+
+        assert self.structure is not None
+        beats_per_bar, _ = parse_time_signature(self.time_signature)
+        try:
+            bar_window(duration_s=song_duration_s(self.structure.duration), bpm=float(self.bpm),
+                       beats_per_bar=beats_per_bar)
+        except ValueError as exc:
+            raise RuleError(str(exc), field=("structure", "duration")) from None
 
     @property
     def time_signature_tuple(self) -> tuple[int, int]:

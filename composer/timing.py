@@ -70,7 +70,8 @@ class BarGrid:
 def parse_time_signature(text: str) -> tuple[int, int]:
     """'6/8' -> (6, 8); raises ValueError with what is allowed."""
     parts = str(text).strip().split("/")
-    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+    # ASCII digits only: str.isdigit() also accepts other scripts' digits ('٤/4')
+    if len(parts) != 2 or not all(p.strip() and p.strip().isascii() and p.strip().isdigit() for p in parts):
         raise ValueError(f"time signature must look like '4/4' or '6/8', got {text!r}")
     beats, unit = int(parts[0]), int(parts[1])
     if not 1 <= beats <= 32:
@@ -95,11 +96,13 @@ def parse_duration_s(text: str | float | int) -> float:
         try:
             if ":" in raw:
                 minutes, seconds = raw.split(":", 1)
+                if not (int(minutes) >= 0 and 0 <= float(seconds) < 60):
+                    raise ValueError
                 value = int(minutes) * 60 + float(seconds)
             else:
                 value = float(raw)
         except ValueError:
-            raise ValueError(f"duration must be seconds or m:ss (e.g. 3:00), got {text!r}") from None
+            raise ValueError(f"duration must be seconds or m:ss with 0-59 seconds (e.g. 3:00), got {text!r}") from None
     if not (value > 0 and math.isfinite(value)):
         raise ValueError(f"duration must be positive, got {text!r}")
     return value

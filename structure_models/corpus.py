@@ -149,15 +149,37 @@ def song_from_record(record: dict) -> Song:
 
 
 def load_songs(path: Path) -> list[Song]:
-    """All songs of a structures.jsonl file that have at least one section."""
+    """All songs of a structures.jsonl file that have at least one section; ValueError naming the line otherwise."""
     songs = []
-    with Path(path).open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                record = json.loads(line)
-                if record["sections"]:
-                    songs.append(song_from_record(record))
+    try:
+        with Path(path).open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                song = song_from_line(line, where=f"{path}:{number}") if line.strip() else None
+                if song is not None:
+                    songs.append(song)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read the song-structure corpus: {exc}") from None
     return songs
+
+
+def song_from_line(line: str, *, where: str) -> Song | None:
+    """Song of one structures.jsonl line (None when it has no sections); ValueError naming ``where``."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"{where}: not valid JSON ({exc.msg}, column {exc.colno}): the corpus holds one song record per line"
+        ) from None
+    try:
+        return song_from_record(record) if record["sections"] else None
+    except KeyError as exc:
+        problem = f"no {exc.args[0]!r} field"
+    except (TypeError, ValueError, AttributeError, IndexError) as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+    raise ValueError(
+        f"{where}: not a song-structure record ({problem}); each line needs id, source, time_signature and "
+        "sections with label, raw_label, start_s, end_s and bars, as ../shared/data/song_structures/README.md says"
+    )
 
 
 def file_sha256(path: Path) -> str:

@@ -81,9 +81,12 @@ def song_form(song: Song) -> Form:
 def sampled_form(model: FormModel, song: Song, *, seed: int) -> tuple[Form, float]:
     """A form sampled for the song's genre, duration, tempo and metre, and its duration error."""
     bpm = song.bpm or FALLBACK_BPM
-    sections = model.sample_form(
-        genre=song.genre, duration_s=song.span_s, bpm=bpm, beats_per_bar=song.beats_per_bar, seed=seed
-    )
+    try:
+        sections = model.sample_form(
+            genre=song.genre, duration_s=song.span_s, bpm=bpm, beats_per_bar=song.beats_per_bar, seed=seed
+        )
+    except ValueError as exc:
+        raise ValueError(f"test song {song.song_id}: {exc}") from None
     duration_s = sum(s.bars for s in sections) * song.beats_per_bar * 60.0 / bpm
     return [(s.label, s.bars, s.repeat_of) for s in sections], abs(duration_s / song.span_s - 1.0)
 
@@ -133,6 +136,14 @@ def evaluate(*, data_path: Path, model: FormModel) -> dict:
     """The full evaluation report as a JSON-able dict."""
     splits = split_songs(load_songs(data_path))
     test = known_songs(model, splits["test"])
+    # baselines fit on train and tune on validation; every split needs songs the model can score
+    counts = {"train": len(splits["train"]), "validation": len(known_songs(model, splits["validation"])),
+              "test": len(test)}
+    if not all(counts.values()):
+        raise ValueError(
+            f"{data_path}: songs the model can score per split: {counts}; the evaluation needs some in each "
+            "(is this the song-structure corpus the model was trained on?)"
+        )
     return {
         "data_sha256": file_sha256(data_path),
         "model_data_sha256": model.meta.get("data_sha256"),

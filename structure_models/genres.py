@@ -8,6 +8,7 @@ songs, which is also what ``any`` samples from.
 
 from __future__ import annotations
 
+import difflib
 from types import MappingProxyType
 
 ALL_DOMAIN = "all"
@@ -49,7 +50,9 @@ def check_genre(genre: str) -> str:
     """Return genre unchanged, or raise ValueError naming the allowed genres."""
     if genre not in GENRES:
         allowed = ", ".join(GENRES)
-        raise ValueError(f"unknown genre {genre!r}; allowed genres: {allowed}")
+        hint = difflib.get_close_matches(str(genre).lower(), GENRES, n=1)
+        guess = f" (did you mean {hint[0]!r}?)" if hint else ""
+        raise ValueError(f"unknown genre {genre!r}{guess}; allowed genres: {allowed}")
     return genre
 
 

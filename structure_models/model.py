@@ -99,8 +99,16 @@ def model_to_json(model: FormModel) -> dict:
 
 def model_from_json(data: dict) -> FormModel:
     """FormModel from model_to_json's dict; ValueError on another format."""
-    if data.get("format") != FORMAT:
-        raise ValueError(f"not a form model file: format {data.get('format')!r}, expected {FORMAT!r}")
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        found = data.get("format") if isinstance(data, dict) else type(data).__name__
+        raise ValueError(f"not a form model file: format {found!r}, expected {FORMAT!r}")
+    try:
+        return _model_from_fields(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"damaged form model file: {type(exc).__name__} {exc}") from None
+
+
+def _model_from_fields(data: dict) -> FormModel:
     return FormModel(
         labels=tuple(data["labels"]),
         order=int(data["order"]),
@@ -133,5 +141,14 @@ def load_model(path: Path | None = None) -> FormModel:
     if path is None:
         text = resources.files("structure_models").joinpath("data", SHIPPED_MODEL).read_text("utf-8")
     else:
-        text = Path(path).read_text(encoding="utf-8")
-    return model_from_json(json.loads(text))
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{path}: cannot read the form model: {exc}") from None
+    where = path or SHIPPED_MODEL
+    try:
+        return model_from_json(json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{where}: not a form model file: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None

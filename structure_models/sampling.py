@@ -39,6 +39,8 @@ PLAIN_DRAWS = 300
 GUIDED_DRAWS = 200
 # forms never grow beyond this many sections (or 1 per 2 bars of a long target)
 MIN_SECTION_CAP = 40
+# longest target in bars: sampling time grows with it (an hour at 240 bpm in 1/4 is 14400 bars)
+MAX_TARGET_BARS = 20_000
 
 
 def rng_for(*, seed: int, genre: str) -> np.random.Generator:
@@ -49,11 +51,16 @@ def rng_for(*, seed: int, genre: str) -> np.random.Generator:
 
 def bar_window(*, duration_s: float, bpm: float, beats_per_bar: int) -> tuple[int, int]:
     """Smallest and largest whole-bar totals within the tolerance of duration_s."""
-    if duration_s <= 0 or bpm <= 0 or beats_per_bar <= 0:
+    if not (duration_s > 0 and bpm > 0 and beats_per_bar > 0 and math.isfinite(duration_s * bpm)):
         raise ValueError(
             f"duration_s, bpm and beats_per_bar must be positive, got {duration_s}, {bpm}, {beats_per_bar}"
         )
     target = duration_s * bpm / (60.0 * beats_per_bar)
+    if target > MAX_TARGET_BARS:
+        raise ValueError(
+            f"{duration_s:g} s at {bpm:g} bpm is {target:.0f} bars of {beats_per_bar} beats; "
+            f"forms of at most {MAX_TARGET_BARS} bars are sampled: choose a shorter duration"
+        )
     low = math.ceil(target * (1 - DURATION_TOLERANCE) - 1e-9)
     high = math.floor(target * (1 + DURATION_TOLERANCE) + 1e-9)
     if low > high or high < 1:

@@ -99,7 +99,10 @@ def song_bits(model: FormModel, song: Song) -> tuple[float, float, int, int]:
 
 def bits_per_section(model: FormModel, songs: Sequence[Song]) -> tuple[float, float]:
     """(label bits per section, bars bits per section with known bars) over songs."""
-    totals = np.array([song_bits(model, song) for song in known_songs(model, songs)])
+    scored = known_songs(model, songs)
+    if not scored:
+        raise ValueError(f"none of {len(songs)} songs uses only section labels the model was trained on")
+    totals = np.array([song_bits(model, song) for song in scored])
     return totals[:, 0].sum() / totals[:, 2].sum(), totals[:, 1].sum() / totals[:, 3].sum()
 
 
@@ -198,6 +201,11 @@ def train(data_path: Path) -> FormModel:
     """Fit, tune and calibrate a model from a structures.jsonl file."""
     songs = load_songs(data_path)
     splits = split_songs(songs)
+    if not splits["train"] or not splits["validation"]:
+        raise ValueError(
+            f"{data_path}: {len(songs)} songs with sections, {len(splits['train'])} in the train split and "
+            f"{len(splits['validation'])} in the validation split; training needs songs in both"
+        )
     settings = tune(splits["train"], splits["validation"])
     tuned = {key: settings[key] for key in ("order", "label_beta", "bars_beta", "rate_weight")}
     model = prune_contexts(fit_model(splits["train"], **tuned), min_count=MIN_CONTEXT_COUNT)

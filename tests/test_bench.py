@@ -26,3 +26,11 @@ def test_summarize_takes_medians():
     summary = summarize(runs)
     assert summary["median_total_s"] == 20 and summary["peak_host_memory_mb"] == 300
     assert summary["median_stage_s"] == {"denoise": 10, "render": 19}
+
+
+@pytest.mark.parametrize("template", ["ambient", "edm", "waltz"])
+def test_an_hour_long_benchmark_song_stays_within_the_outline_limit(template):
+    from composer.outline_model import MAX_SONG_S
+
+    data = scaled_outline(load_template(template), duration_s=MAX_SONG_S)
+    outline_from_dict(data, source=f"{template} at 60 minutes")  # would raise past the limit

@@ -170,3 +170,26 @@ def test_prompts_state_the_tempo_unless_told_not_to(prompt, extra, expected):
 def test_tempo_in_prompt_must_be_a_boolean():
     with pytest.raises(Exception, match="tempo_in_prompt"):
         parse_outline("title: t\nbpm: 117\ntempo_in_prompt: 'yes'\nsections:\n  a: {bars: 4, prompt: x}\nform: [a]\n")
+
+
+@pytest.mark.parametrize("text", ["\u0664/4", "4/\u0664", "4/", "/4", "four/4"])
+def test_time_signatures_are_ascii_digits(text):
+    from composer.timing import parse_time_signature
+
+    with pytest.raises(ValueError, match="must look like"):
+        parse_time_signature(text)
+
+
+@pytest.mark.parametrize("text, seconds", [("3:00", 180.0), ("0:59.5", 59.5), ("90", 90.0), (42, 42.0)])
+def test_durations_parse(text, seconds):
+    from composer.timing import parse_duration_s
+
+    assert parse_duration_s(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["3:-30", "3:75", "-1:10", "0", "inf"])
+def test_durations_out_of_range_are_refused(text):
+    from composer.timing import parse_duration_s
+
+    with pytest.raises(ValueError):
+        parse_duration_s(text)

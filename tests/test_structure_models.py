@@ -326,3 +326,83 @@ def test_cli_train_writes_a_loadable_model(cli, corpus, tmp_path):
     assert result.exit_code == 0, result.output
     assert load_model(out).sample_form(genre="sixties", duration_s=120, bpm=120, beats_per_bar=4, seed=0)
     assert cli("train", "--data", str(tmp_path / "missing.jsonl")).exit_code == 2
+
+
+def _no_traceback(result) -> None:
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+
+
+def test_cli_train_and_evaluate_name_the_bad_line_of_a_corpus(cli, corpus, tmp_path):
+    lines = corpus.read_text().splitlines()
+    cases = {
+        "bad_json.jsonl": (lines[0] + "\n{bad\n", "bad_json.jsonl:2: not valid JSON"),
+        "empty.jsonl": ("", "0 songs with sections, 0 in the train split"),
+        "no_sections.jsonl": ('{"id": "x", "sections": [{"label": "verse"}]}\n', "no_sections.jsonl:1: not a song-structure record"),
+        "binary.jsonl": (b"\xff\xfe", "cannot read the song-structure corpus"),
+    }
+    for name, (content, expected) in cases.items():
+        data = tmp_path / name
+        data.write_bytes(content if isinstance(content, bytes) else content.encode())
+        model_out = tmp_path / f"{name}.model.json"
+        trained = cli("train", "--data", str(data), "--out", str(model_out))
+        _no_traceback(trained)
+        assert trained.exit_code == 2 and expected in trained.output.replace("\n", ""), trained.output
+        assert not model_out.exists()
+        report = tmp_path / f"{name}.report.json"
+        evaluated = cli("evaluate", "--data", str(data), "--out", str(report))
+        _no_traceback(evaluated)
+        assert evaluated.exit_code == 2 and "error:" in evaluated.output, evaluated.output
+        assert not report.exists()
+
+
+def test_cli_evaluate_names_a_bad_model_file(cli, corpus, tmp_path):
+    for name, content, expected in [
+        ("broken.json", "{x", "broken.json: not a form model file: not valid JSON"),
+        ("other.json", '{"format": "something else"}', "not a form model file: format 'something else'"),
+        ("partial.json", '{"format": "structure_models.form_model/1"}', "damaged form model file"),
+    ]:
+        model = tmp_path / name
+        model.write_text(content)
+        result = cli("evaluate", "--data", str(corpus), "--model", str(model), "--out", str(tmp_path / "r.json"))
+        _no_traceback(result)
+        assert result.exit_code == 2 and expected in result.output.replace("\n", ""), result.output
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_cli_train_refuses_a_folder_as_output_before_training(cli, corpus, tmp_path):
+    result = cli("train", "--data", str(corpus), "--out", str(tmp_path))
+    assert result.exit_code == 2 and "is a folder" in result.output
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--title", "x" * 201, "--title: at most 200 characters, got 201"),
+        ("--seed", str(2**63), "9223372036854775807"),
+        ("--time-signature", "33/4", "--time-signature: time signature numerator must be 1-32, got 33"),
+        ("--duration", "3:-30", "--duration: duration must be seconds or m:ss with 0-59 seconds"),
+        ("--duration", "1e9", "longer than the 60:00.0 (3600 seconds) a song may last"),
+        ("--duration", "61:00", "longer than the 60:00.0"),
+    ],
+)
+def test_cli_sample_refuses_what_the_outline_schema_refuses(cli, tmp_path, option, value, expected):
+    song = tmp_path / "song.yaml"
+    args = {"--genre": "pop", "--duration": "3:00", "--bpm": "100", "-o": str(song), option: value}
+    result = cli("sample", *[part for pair in args.items() for part in pair])
+    _no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert expected in result.output.replace("\n", "").replace("│", "")
+    assert not song.exists()
+
+
+def test_cli_sample_at_the_limits_writes_an_outline_that_plans(cli, tmp_path):
+    from composer.outline import load_outline
+    from composer.outline_model import MAX_TITLE_CHARS
+    from composer.seeds import SEED_LIMIT
+
+    song = tmp_path / "song.yaml"
+    result = cli("sample", "--genre", "rock", "--duration", "60:00", "--bpm", "240", "--time-signature", "7/8",
+                 "--seed", str(SEED_LIMIT - 1), "--title", "t" * MAX_TITLE_CHARS, "-o", str(song))
+    assert result.exit_code == 0, result.output
+    outline = load_outline(song)
+    assert outline.seed == SEED_LIMIT - 1 and len(outline.title) == MAX_TITLE_CHARS

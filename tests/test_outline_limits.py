@@ -1,0 +1,229 @@
+"""Outline limits: YAML alias bombs, song length, learned-form targets, and where each error points."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+from composer.cli import app
+from composer.errors import OutlineError
+from composer.outline import parse_outline
+
+runner = CliRunner()
+
+SONG = """\
+title: t
+bpm: 120
+sections:
+  verse: {bars: 8, prompt: funk verse}
+  chorus: {bars: 8, prompt: funk chorus}
+form: [verse, chorus]
+"""
+
+
+def _error(text: str) -> str:
+    with pytest.raises(OutlineError) as info:
+        parse_outline(text, source="song.yaml")
+    return str(info.value)
+
+
+def _alias_bomb(*, levels: int, tail: str = "title: x\n") -> str:
+    """Each level is a list of nine aliases to the one before: 9**levels values in a few hundred bytes."""
+    names = "abcdefghij"[:levels]
+    text = f'{names[0]}: &{names[0]} ["x","x","x","x","x","x","x","x","x"]\n'
+    for previous, name in zip(names, names[1:]):
+        text += f"{name}: &{name} [{','.join([f'*{previous}'] * 9)}]\n"
+    return text + tail
+
+
+# --- YAML aliases ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("levels", [6, 8])
+def test_alias_bomb_is_refused_at_once(levels):
+    started = time.perf_counter()
+    message = _error(_alias_bomb(levels=levels))
+    assert time.perf_counter() - started < 2.0
+    assert "song.yaml:6: f[0]: aliases (*name) here" in message and "100,000 values" in message
+
+
+def test_merge_key_bomb_is_refused_before_it_is_built():
+    text = "a: &a {x0: 1, x1: 2, x2: 3, x3: 4, x4: 5, x5: 6, x6: 7, x7: 8, x8: 9}\n"
+    for previous, name in zip("abcdefg", "bcdefgh"):
+        text += f"{name}: &{name} {{<<: [{','.join([f'*{previous}'] * 9)}]}}\n"
+    started = time.perf_counter()
+    assert "aliases (*name) here" in _error(text + "title: x\n")
+    assert time.perf_counter() - started < 2.0
+
+
+def test_plan_refuses_an_alias_bomb_with_exit_2(tmp_path):
+    path = tmp_path / "bomb.yaml"
+    path.write_text(_alias_bomb(levels=8))
+    result = runner.invoke(app, ["plan", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}:6: f[0]: aliases" in result.output
+
+
+def test_small_anchors_and_aliases_still_work():
+    text = """\
+title: t
+bpm: 120
+render: &render_settings {guidance: 6.5}
+sections:
+  verse: &verse {bars: 8, prompt: funk verse, gain_db: -2}
+  verse_b: *verse
+  chorus: {bars: 8, prompt: funk chorus}
+form: &form [verse, chorus, verse_b, chorus]
+"""
+    outline = parse_outline(text)
+    assert outline.sections["verse_b"] == outline.sections["verse"]
+    assert outline.form == ["verse", "chorus", "verse_b", "chorus"]
+    assert outline.render.guidance == 6.5
+
+
+def test_error_inside_an_alias_points_at_the_anchored_line():
+    text = "title: t\nbpm: 120\nsections:\n  a: &s\n    bars: 0\n    prompt: x\n  b: *s\nform: [a, b]\n"
+    message = _error(text)
+    assert "song.yaml:5: sections.a.bars:" in message
+    assert "song.yaml:5: sections.b.bars:" in message  # the line that holds the bad value
+
+
+# --- song length ----------------------------------------------------------------------------
+
+
+def test_a_song_of_exactly_sixty_minutes_plans():
+    # 60 bpm in 4/4: 4 s per bar, 900 bars = 60:00
+    text = SONG.replace("bpm: 120", "bpm: 60").replace("bars: 8, prompt: funk verse", "bars: 892, prompt: funk verse")
+    assert parse_outline(text).sections["verse"].bars == 892
+
+
+def test_a_song_over_sixty_minutes_is_refused_at_the_form_line():
+    text = SONG.replace("bpm: 120", "bpm: 60").replace("bars: 8, prompt: funk verse", "bars: 893, prompt: funk verse")
+    message = _error(text)
+    assert message.startswith("song.yaml:6: form: the song lasts 60:04.0 (901 bars of 4/4 at 60 bpm)")
+    assert "60:00.0 allowed" in message and "'verse' (1 x 893 bars)" in message
+
+
+def test_two_hundred_long_sections_are_refused_not_planned(tmp_path):
+    path = tmp_path / "long.yaml"
+    form = ", ".join(["v"] * 200)
+    path.write_text(f"title: big\nbpm: 60\nsections:\n  v: {{bars: 1024, prompt: rock}}\nform: [{form}]\n")
+    result = runner.invoke(app, ["plan", str(path)])
+    assert result.exit_code == 2, result.output
+    assert f"{path}:5: form: the song lasts" in result.output and "'v' (200 x 1024 bars)" in result.output
+
+
+@pytest.mark.parametrize(
+    ("duration", "expected"),
+    [
+        ("1e9", "longer than the 60:00.0 (3600 seconds) a song may last"),
+        ("'99:00'", "'99:00' is 99:00.0"),
+        ("3601", "longer than the 60:00.0"),
+        ("'3:-30'", "m:ss with 0-59 seconds"),
+        ("'3:75'", "m:ss with 0-59 seconds"),
+        ("0", "a song lasts more than 0 and at most 60:00.0"),
+        ("0.001", "no whole number of bars lies within 5% of it"),
+    ],
+)
+def test_learned_duration_is_bounded_and_located(duration, expected):
+    text = SONG.replace("form: [verse, chorus]", f"form: learned\nstructure: {{genre: pop, duration: {duration}}}")
+    message = _error(text)
+    assert message.startswith("song.yaml:7: structure.duration: ")
+    assert expected in message
+
+
+def test_learned_duration_of_an_hour_is_allowed():
+    text = SONG.replace("form: [verse, chorus]", "form: learned\nstructure: {genre: pop, duration: '60:00'}")
+    assert parse_outline(text).structure.duration == "60:00"
+
+
+def test_plan_of_a_huge_learned_duration_fails_fast(tmp_path):
+    path = tmp_path / "learned.yaml"
+    path.write_text("title: t\nbpm: 112\nform: learned\nstructure: {genre: pop, duration: 1e9}\n")
+    started = time.perf_counter()
+    result = runner.invoke(app, ["plan", str(path)])
+    assert result.exit_code == 2 and f"{path}:4: structure.duration:" in result.output
+    assert time.perf_counter() - started < 10.0
+
+
+# --- where errors point, and what they allow ------------------------------------------------
+
+
+def test_unknown_learned_genre_names_file_line_and_guess(tmp_path):
+    path = tmp_path / "learned.yaml"
+    path.write_text("title: t\nbpm: 112\nform: learned\nstructure:\n  genre: hiphop\n  duration: '3:00'\n")
+    result = runner.invoke(app, ["plan", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}:5: structure.genre: unknown genre 'hiphop' (did you mean 'hip-hop'?); allowed genres: any, pop" in (
+        result.output.replace("\n", ""))
+
+
+def test_learned_form_without_structure_points_at_form():
+    message = _error(SONG.replace("form: [verse, chorus]", "form: learned"))
+    assert message.startswith("song.yaml:6: form: 'learned' needs a 'structure' mapping")
+
+
+def test_empty_form_and_sections_point_at_their_own_lines():
+    assert _error(SONG.replace("form: [verse, chorus]", "form: []")).startswith("song.yaml:6: form: is empty")
+    no_sections = "title: t\nbpm: 120\nsections: {}\nform: [verse]\n"
+    assert _error(no_sections).startswith("song.yaml:3: sections: is empty")
+    missing = "title: t\nbpm: 120\nform: [verse]\n"
+    assert _error(missing).startswith("song.yaml:3: form: names sections but the outline has no 'sections'")
+
+
+def test_structure_with_a_form_list_points_at_structure():
+    text = SONG + "structure: {genre: pop, duration: '3:00'}\n"
+    assert _error(text).startswith("song.yaml:7: structure: 'structure' is only used with form: learned")
+
+
+@pytest.mark.parametrize("value", ["1e9", "'112'", "fast", "[120]"])
+def test_bpm_of_the_wrong_type_says_the_allowed_range_once(value):
+    message = _error(SONG.replace("bpm: 120", f"bpm: {value}"))
+    assert message.startswith("song.yaml:2: bpm: must be a number from 40 to 240 (got ")
+    assert "\n" not in message  # one message, not one per union branch (int, float)
+
+
+def test_out_of_range_values_also_say_the_range():
+    assert "allowed: a number from 40 to 240" in _error(SONG.replace("bpm: 120", "bpm: 1000000000"))
+    assert "allowed: a whole number from 0 to 9223372036854775807" in _error(SONG + "seed: 99999999999999999999\n")
+
+
+def test_form_with_a_number_names_the_item_only():
+    message = _error(SONG.replace("form: [verse, chorus]", "form: [1, chorus]"))
+    assert message == "song.yaml:6: form[0]: must be a section name (text) (got int 1)"
+
+
+def test_form_of_the_wrong_shape_says_what_a_form_is():
+    message = _error(SONG.replace("form: [verse, chorus]", "form: {verse: 1}"))
+    assert message == ("song.yaml:6: form: must be a list of section names such as [verse, chorus, verse], "
+                       "or 'learned' (got a mapping {'verse': 1})")
+
+
+def test_wrong_literal_guesses_the_value():
+    message = _error(SONG.replace("prompt: funk verse}", "prompt: funk verse, transition: crosfade}"))
+    assert "sections.verse.transition: must be one of 'crossfade', 'cut', 'interpolate'" in message
+    assert "did you mean 'crossfade'?" in message
+
+
+def test_interpolate_rule_points_at_interpolate_bars():
+    verse = "  verse:\n    bars: 8\n    prompt: x\n    interpolate_bars: 2"
+    text = SONG.replace("  verse: {bars: 8, prompt: funk verse}", verse)
+    assert _error(text).startswith("song.yaml:7: sections.verse.interpolate_bars: interpolate_bars is only allowed")
+
+
+def test_keys_that_are_not_text_are_refused_clearly():
+    assert _error("title: t\nbpm: 120\nsections:\n  ? [a]\n  : x\nform: [a]\n").startswith(
+        "song.yaml:4: sections: a key must be plain text")
+    number_key = "title: t\nbpm: 120\nsections: {1: {bars: 1, prompt: p}}\nform: [a]\n"
+    assert "song.yaml:3: sections.1: key 1 must be text" in _error(number_key)
+
+
+def test_deeply_nested_yaml_is_an_outline_error():
+    assert "nested too deeply" in _error("a: " + "[" * 2000 + "]" * 2000 + "\n")
+
+
+def test_huge_values_are_shortened_in_messages():
+    message = _error(SONG.replace("bpm: 120", "bpm: [" + ", ".join(["1"] * 5000) + "]"))
+    assert len(message) < 300
