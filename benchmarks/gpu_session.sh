@@ -38,7 +38,7 @@ PY
 }
 
 stage_tests() {
-  "$PYTHON" -m pytest -q -m gpu -p no:cacheprovider tests --junitxml="$OUT/gpu_tests.xml"
+  "$PYTHON" -m pytest -q -m gpu -p no:cacheprovider --continue-on-collection-errors tests --junitxml="$OUT/gpu_tests.xml"
 }
 stage_bench() {  # the command: fp16, SDPA + channels_last, 50 PNDM steps, batch 64
   composer bench "${backend[@]}" --device "$DEVICE" --batch-size $batch --minutes $three --repeats 3 \
