@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from composer.errors import ComposerError
+from composer.files import InterruptedAfterCommit
 from composer.seeds import SEED_LIMIT
 from composer.timing import format_mmss
 
@@ -43,6 +44,9 @@ def friendly_errors(func: F) -> F:
         except ComposerError as exc:
             console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(code=exc.exit_code) from None
+        except InterruptedAfterCommit:
+            console.print("[yellow]interrupted[/] after the new files were complete: they are in place")
+            raise typer.Exit(code=130) from None
         except KeyboardInterrupt:
             resumable = func.__name__ in ("render", "regenerate", "evaluate_templates")
             console.print("[yellow]interrupted[/]" + (": the song folder is as it was; finished clips are "
@@ -145,8 +149,15 @@ def regenerate(
     from composer.song import model_reference, regenerate_section
     from composer.song_folder import read_manifest
 
+    from composer.outline_model import SectionSpec
+
     if prompt is not None and not prompt.strip():
         raise typer.BadParameter("--prompt must not be empty (leave it out to keep the section's prompt)")
+    longest = next(m.max_length for m in SectionSpec.model_fields["prompt"].metadata if hasattr(m, "max_length"))
+    if prompt is not None and len(prompt) > longest:
+        raise typer.BadParameter(f"--prompt: at most {longest} characters, as in an outline; got {len(prompt)}")
+    if model is not None and not model.strip():
+        raise typer.BadParameter("--model must not be empty (leave it out to use the model the manifest names)")
     manifest = read_manifest(folder)
     model = model_reference(model) if model else manifest["backend"].get("model")
     _quiet_model_loading()

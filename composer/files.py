@@ -8,6 +8,7 @@ import fcntl
 import functools
 import json
 import os
+import shutil
 import signal
 import tempfile
 import threading
@@ -33,13 +34,29 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except OSError as exc:
+    except (OSError, RuntimeError) as exc:  # RuntimeError: libraries' own I/O errors (libsndfile's "System error.")
         tmp.unlink(missing_ok=True)
-        reason = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
-        raise SongFolderError(f"{path}: could not be written ({reason}); the previous file is unchanged") from None
+        raise SongFolderError(f"{path}: could not be written ({_write_failure(exc, path.parent)}); "
+                              "the previous file is unchanged") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _write_failure(exc: BaseException, folder: Path) -> str:
+    """Why a write failed, in words; a library that hides ENOSPC is caught by looking at the free space."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return "the disk is full"
+    try:
+        if shutil.disk_usage(folder).free < 1 << 20:
+            return "the disk is full"
+    except OSError:
+        pass
+    return (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+
+
+class InterruptedAfterCommit(KeyboardInterrupt):
+    """Ctrl-C arrived while files were being moved into place; the move finished first, so the new files stand."""
 
 
 @functools.lru_cache(maxsize=1)
@@ -50,26 +67,38 @@ def _umask() -> int:
     return mask
 
 
+#: signals held while files move into place: Ctrl-C, `kill` and a closed terminal
+HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 @contextlib.contextmanager
 def interrupts_deferred() -> Iterator[None]:
-    """Hold Ctrl-C (SIGINT) until the block ends, then raise it: for a few renames that must all happen or none.
+    """Hold SIGINT, SIGTERM and SIGHUP until the block ends, then act on the first: for a few renames that must
+    all happen or none. A held SIGINT raises ``InterruptedAfterCommit``; the others get their usual handling.
     Only the main thread can hold signals; elsewhere the block runs as is."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    previous = {signum: signal.signal(signum, lambda signum, frame: caught.append(signum)) for signum in HELD_SIGNALS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if caught and caught[0] == signal.SIGINT:
+        raise InterruptedAfterCommit
     if caught:
-        raise KeyboardInterrupt
+        os.kill(os.getpid(), caught[0])
 
 
 def replace_together(moves: Sequence[tuple[Path, Path]]) -> None:
-    """Rename every (source, target) in order with Ctrl-C held, so a folder never mixes old and new files.
+    """Rename every (source, target) in order with signals held, so a folder never mixes old and new files.
     Each source must be complete and on the target's file system (a rename never copies)."""
+    blocked = [target for _, target in moves if target.is_dir() and not target.is_symlink()]
+    if blocked:  # a rename onto a folder fails part-way: refuse before moving anything
+        raise SongFolderError(f"{blocked[0]} is a folder where composer keeps a file; move it away (nothing was "
+                              "changed)")
     try:
         with interrupts_deferred():
             for source, target in moves:

@@ -9,20 +9,25 @@ A folder whose song files have no readable manifest is never overwritten.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
 from composer.errors import SongFolderError
+from composer.outline_model import MAX_BPM, MIN_BPM
 from composer.seeds import SEED_LIMIT
+from composer.timing import parse_time_signature
 
 MANIFEST_SCHEMA_VERSION = 1
 SONG_FILES = ("song.wav", "song.mid", "spectrogram.png", "manifest.json")
 MANIFEST = "manifest.json"
 #: where a new take's files are written before they replace the current ones
 INCOMING = ".incoming"
+#: an archived take's folder name
+_TAKE_NAME = re.compile(r"take-[0-9]+")
 
 
 class _Loose(BaseModel):
@@ -60,10 +65,16 @@ class _ManifestOverride(_Loose):
 
 
 class _Manifest(_Loose):
-    take: int = Field(ge=1)
+    take: StrictInt = Field(ge=1)
     sample_rate: int = Field(gt=0)
-    bpm: float = Field(gt=0)
-    time_signature: str = Field(pattern=r"^[1-9][0-9]*/[1-9][0-9]*$")
+    bpm: float = Field(ge=MIN_BPM, le=MAX_BPM)
+    time_signature: str
+
+    @field_validator("time_signature")
+    @classmethod
+    def _metre(cls, value: str) -> str:
+        parse_time_signature(value)  # ValueError says what is allowed
+        return value
     total_samples: int = Field(ge=0)
     backend: _ManifestBackend
     outline: dict[str, Any]
@@ -134,7 +145,7 @@ def list_takes(folder: Path) -> list[dict[str, Any]]:
         try:
             takes.append(_take_summary(read_manifest_file(path / MANIFEST), current=False))
         except SongFolderError as exc:
-            takes.append({"take": int(path.name.split("-")[1]), "created": "", "current": False,
+            takes.append({"take": int(path.name.removeprefix("take-")), "created": "", "current": False,
                           "duration_s": None, "change": f"damaged: {exc}"})
     if current is not None:
         takes.append(_take_summary(current, current=True))
@@ -142,12 +153,12 @@ def list_takes(folder: Path) -> list[dict[str, Any]]:
 
 
 def _archived(folder: Path) -> list[Path]:
-    """The archived take folders (``takes/take-NNN``)."""
-    return sorted(p for p in takes_dir(folder).glob("take-*") if p.is_dir() and p.name.split("-")[1].isdigit())
+    """The archived take folders (``takes/take-NNN``, ASCII digits only; other names are not takes)."""
+    return sorted(p for p in takes_dir(folder).glob("take-*") if p.is_dir() and _TAKE_NAME.fullmatch(p.name))
 
 
 def next_take_number(folder: Path) -> int:
-    numbers = [int(p.name.split("-")[1]) for p in _archived(folder)]
+    numbers = [int(p.name.removeprefix("take-")) for p in _archived(folder)]
     current = current_take(folder)
     return max(numbers + ([current] if current else []) + [0]) + 1
 
@@ -159,33 +170,63 @@ def archive_current_take(folder: Path) -> Optional[int]:
         return None
     target = takes_dir(folder) / f"take-{number:03d}"
     staging = takes_dir(folder) / f".take-{number:03d}.partial"
+    present = [name for name in SONG_FILES if (Path(folder) / name).is_file()]
+    if _same_files(Path(folder), target, present):  # restored from there, unchanged since
+        return number
+    replaced = takes_dir(folder) / f".take-{number:03d}.replaced"
     try:
-        if target.exists():
-            return number
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        for name in SONG_FILES:
-            if (Path(folder) / name).is_file():
-                shutil.copy2(Path(folder) / name, staging / name)
+        for name in present:
+            shutil.copy2(Path(folder) / name, staging / name)
+        if target.exists():  # an incomplete or different folder under this take's name: the copy replaces it
+            shutil.rmtree(replaced, ignore_errors=True)
+            target.rename(replaced)
         staging.rename(target)
+        shutil.rmtree(replaced, ignore_errors=True)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise SongFolderError(f"{folder}: cannot keep the previous take ({exc.strerror or exc}); nothing was changed") from None
     return number
 
 
+def _same_files(folder: Path, archived: Path, names: list[str]) -> bool:
+    """True when ``archived`` holds exactly ``names`` with the same bytes as ``folder``."""
+    import filecmp
+
+    if not archived.is_dir() or sorted(p.name for p in archived.iterdir()) != sorted(names):
+        return False
+    return all(filecmp.cmp(folder / name, archived / name, shallow=False) for name in names)
+
+
 def restore_take(folder: Path, take: int) -> None:
     """Make an archived take current again (the current one is archived first); all or nothing."""
     source = takes_dir(folder) / f"take-{take:03d}"
-    if not (source / MANIFEST).is_file():
+    if take == current_take(folder):
+        raise SongFolderError(f"{folder}: take {take} is already the current one")
+    if not source.is_dir():
         available = ", ".join(str(t["take"]) for t in list_takes(folder)) or "none"
         raise SongFolderError(f"{folder}: there is no take {take}; takes: {available}")
-    read_manifest_file(source / MANIFEST)
+    manifest = read_manifest_file(source / MANIFEST)
     missing = [name for name in SONG_FILES if not (source / name).is_file()]
     if missing:
         raise SongFolderError(f"{source}: take {take} is incomplete ({', '.join(missing)} missing); nothing was changed")
+    _check_audio_length(source / "song.wav", manifest)
     archive_current_take(folder)
     commit_song_files(folder, {name: lambda tmp, src=source / name: shutil.copyfile(src, tmp) for name in SONG_FILES})
+
+
+def _check_audio_length(path: Path, manifest: dict[str, Any]) -> None:
+    """song.wav must hold the samples its manifest says (a cut or replaced file is not that take)."""
+    import soundfile
+
+    try:
+        frames = soundfile.info(str(path)).frames
+    except (RuntimeError, OSError) as exc:
+        raise SongFolderError(f"{path}: not readable audio ({exc}); nothing was changed") from None
+    if frames != manifest["total_samples"]:
+        raise SongFolderError(f"{path}: holds {frames} samples, its manifest says {manifest['total_samples']}; "
+                              "this take's audio was changed, so it is not restored (nothing was changed)")
 
 
 def commit_song_files(folder: Path, writers: dict[str, Callable[[Path], None]]) -> None:
@@ -196,7 +237,9 @@ def commit_song_files(folder: Path, writers: dict[str, Callable[[Path], None]]) 
     folder = Path(folder)
     staging = folder / INCOMING
     try:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging.is_symlink() or staging.is_file():  # the name is composer's own; a stray file there goes
+            staging.unlink()
+        shutil.rmtree(staging, ignore_errors=True)  # left by a crash: never a finished take
         staging.mkdir(parents=True)
     except OSError as exc:
         raise SongFolderError(f"{folder}: cannot write here ({exc.strerror or exc}); nothing was changed") from None

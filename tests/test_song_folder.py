@@ -56,7 +56,7 @@ def song(two_takes, tmp_path) -> Path:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {name: (folder / name).read_bytes() for name in SONG_FILES if (folder / name).exists()}
+    return {name: (folder / name).read_bytes() for name in SONG_FILES if (folder / name).is_file()}
 
 
 @pytest.mark.parametrize("damage", ["no manifest", "truncated manifest", "take is text"])
@@ -263,3 +263,109 @@ def test_manifest_errors_are_song_folder_errors(song):
     (song / "manifest.json").write_text("[]")
     with pytest.raises(SongFolderError):
         read_manifest(song)
+
+
+@pytest.mark.parametrize("leftover", ["folder", "file"])
+def test_a_stale_incoming_entry_does_not_block_the_next_take(song, leftover):
+    stale = song / ".incoming"
+    if leftover == "folder":
+        stale.mkdir()
+        (stale / "song.wav").write_bytes(b"half-written")
+    else:
+        stale.write_text("x")
+    result = invoke("regenerate", song, "--section", "a", "--seed", "6")
+    assert result.exit_code == 0, result.output
+    assert not stale.exists() and json.loads((song / "manifest.json").read_text())["take"] == 3
+
+
+def test_a_full_disk_in_the_audio_library_is_a_clear_error(song, monkeypatch):
+    import soundfile
+
+    import composer.files
+
+    def libsndfile_full(*args, **kwargs):
+        raise soundfile.LibsndfileError(2, "System error.")  # what libsndfile raises on ENOSPC
+
+    monkeypatch.setattr(soundfile, "write", libsndfile_full)
+    monkeypatch.setattr(composer.files.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10, 10, 0))
+    before = snapshot(song)
+    result = invoke("regenerate", song, "--section", "a", "--seed", "6")
+    assert result.exit_code == 5 and "the disk is full" in result.output
+    assert snapshot(song) == before
+
+
+def test_ctrl_c_while_the_take_moves_in_says_it_moved(song, monkeypatch):
+    import composer.files
+
+    real = os.replace
+
+    def interrupted_rename(source, target):
+        if Path(source).parent.name == ".incoming" != Path(target).parent.name:  # moving into the song folder
+            os.kill(os.getpid(), signal.SIGINT)
+        real(source, target)
+
+    monkeypatch.setattr(composer.files.os, "replace", interrupted_rename)
+    result = invoke("regenerate", song, "--section", "a", "--seed", "6")
+    assert result.exit_code == 130 and "they are in place" in result.output
+    assert json.loads((song / "manifest.json").read_text())["take"] == 3
+
+
+def test_a_folder_in_a_song_files_place_stops_the_take_before_anything_moves(song):
+    (song / "spectrogram.png").unlink()
+    (song / "spectrogram.png").mkdir()
+    before = snapshot(song)
+    result = invoke("regenerate", song, "--section", "a", "--seed", "6")
+    assert result.exit_code == 5 and "is a folder" in result.output
+    assert snapshot(song) == before
+
+
+def test_an_incomplete_take_folder_under_the_current_number_is_replaced(song):
+    import composer.song_folder as song_folder
+
+    shutil.rmtree(song / "takes" / "take-001")
+    current = snapshot(song)
+    (song / "takes" / "take-002").mkdir()  # take 2 is current; a stray empty folder has its name
+    assert song_folder.archive_current_take(song) == 2
+    assert {name: (song / "takes" / "take-002" / name).read_bytes() for name in SONG_FILES} == current
+
+
+def test_restore_refuses_a_take_whose_audio_was_cut(song):
+    path = song / "takes" / "take-001" / "song.wav"
+    path.write_bytes(path.read_bytes()[:1000])
+    before = snapshot(song)
+    result = invoke("restore", song, "--take", "1")
+    assert result.exit_code == 5 and "samples" in result.output
+    assert snapshot(song) == before
+
+
+def test_restoring_the_current_take_says_so(song):
+    result = invoke("restore", song, "--take", "2")
+    assert result.exit_code == 5 and "already the current one" in result.output
+
+
+def test_a_folder_named_like_a_take_but_not_numbered_is_ignored(song):
+    (song / "takes" / "take-\u00b2").mkdir()
+    (song / "takes" / "take-9-old").mkdir()
+    assert invoke("regenerate", song, "--section", "a", "--seed", "6").exit_code == 0
+    assert json.loads((song / "manifest.json").read_text())["take"] == 3
+
+
+@pytest.mark.parametrize("field, value", [("bpm", 0.001), ("bpm", 1e300), ("time_signature", "7/3"),
+                                          ("time_signature", "64/4"), ("take", True)])
+def test_manifest_values_out_of_range_are_named(song, field, value):
+    path = song / "manifest.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), field: value}))
+    result = invoke("evaluate", song)
+    assert result.exit_code == 5 and field in result.output and "manifest.json" in result.output
+
+
+def test_regenerate_checks_prompt_length_and_model(song):
+    assert invoke("regenerate", song, "--section", "a", "--prompt", "x" * 1001).exit_code == 2
+    assert invoke("regenerate", song, "--section", "a", "--model", "").exit_code == 2
+
+
+def test_tiny_random_refuses_a_model_folder(tmp_path):
+    (tmp_path / "song.yaml").write_text(OUTLINE)
+    result = invoke("render", tmp_path / "song.yaml", "-o", tmp_path / "out", "--backend", "tiny-random",
+                    "--model", "not/a/dir")
+    assert result.exit_code == 3 and "takes no --model" in result.output

@@ -100,6 +100,9 @@ def load_backend(name: str, *, model: Optional[str] = None, device: str = "auto"
             model = str(ensure_tiny_pipeline_folder(shape="sd15"))
         return RiffusionBackend(model, **options)
     if name == "tiny-random":
+        if model:
+            raise BackendError(f"the tiny-random backend builds its own model and takes no --model (got {model!r}); "
+                               "use --backend riffusion --model PATH for a model folder")
         from composer.backends.riffusion import TinyRandomBackend
 
         return TinyRandomBackend(**options)
