@@ -177,7 +177,8 @@ def _occurrences(outline: Outline, form: list[str], sections: dict[str, SectionS
         base_seed = spec.seed if spec.seed is not None else derive_seed(outline.seed, "section", name)
         out.append(_Occurrence(
             name=name, occurrence=counts[name], spec=spec, role=spec.role or infer_role(name),
-            prompt=compose_prompt(override.prompt if override.prompt is not None else spec.prompt, style=outline.style, key=outline.key,
+            prompt=compose_prompt(spec.prompt if override.prompt is None else override.prompt,
+                                  style=outline.style, key=outline.key,
                                   bpm=float(outline.bpm) if outline.tempo_in_prompt else None),
             seed=override.seed if override.seed is not None else base_seed,
             denoising=float(override.denoising if override.denoising is not None

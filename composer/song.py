@@ -118,7 +118,8 @@ def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend,
     span = changed_span(plan, changed) if changed else None
     if span:
         change["changed_samples"] = list(span)
-    result = _render_take(folder, outline, plan, backend, overrides=overrides, model=model or manifest["backend"].get("model"),
+    result = _render_take(folder, outline, plan, backend, overrides=overrides,
+                          model=model or manifest["backend"].get("model"),
                           device=device, groove_root=Path(manifest.get("groove_root", ".")), change=change,
                           batch_size=batch_size, progress=progress,
                           stages={"plan": time.perf_counter() - started})

@@ -69,17 +69,17 @@ class _Manifest(_Loose):
     sample_rate: int = Field(gt=0)
     bpm: float = Field(ge=MIN_BPM, le=MAX_BPM)
     time_signature: str
+    total_samples: int = Field(ge=0)
+    backend: _ManifestBackend
+    outline: dict[str, Any]
+    overrides: list[_ManifestOverride] = []
+    sections: list[_ManifestSection]
 
     @field_validator("time_signature")
     @classmethod
     def _metre(cls, value: str) -> str:
         parse_time_signature(value)  # ValueError says what is allowed
         return value
-    total_samples: int = Field(ge=0)
-    backend: _ManifestBackend
-    outline: dict[str, Any]
-    overrides: list[_ManifestOverride] = []
-    sections: list[_ManifestSection]
 
 
 def clips_dir(folder: Path) -> Path:
@@ -173,21 +173,23 @@ def archive_current_take(folder: Path) -> Optional[int]:
     present = [name for name in SONG_FILES if (Path(folder) / name).is_file()]
     if _same_files(Path(folder), target, present):  # restored from there, unchanged since
         return number
-    replaced = takes_dir(folder) / f".take-{number:03d}.replaced"
     try:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         for name in present:
             shutil.copy2(Path(folder) / name, staging / name)
-        if target.exists():  # an incomplete or different folder under this take's name: the copy replaces it
-            shutil.rmtree(replaced, ignore_errors=True)
-            target.rename(replaced)
+        if target.exists():  # a different folder under this take's name: set aside (never deleted), not a take
+            target.rename(_free_name(takes_dir(folder), f"take-{number:03d}.superseded"))
         staging.rename(target)
-        shutil.rmtree(replaced, ignore_errors=True)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise SongFolderError(f"{folder}: cannot keep the previous take ({exc.strerror or exc}); nothing was changed") from None
     return number
+
+
+def _free_name(parent: Path, stem: str) -> Path:
+    """``parent/stem-N`` for the first N not taken."""
+    return next(parent / f"{stem}-{n}" for n in range(1, 10_000) if not (parent / f"{stem}-{n}").exists())
 
 
 def _same_files(folder: Path, archived: Path, names: list[str]) -> bool:
@@ -210,7 +212,8 @@ def restore_take(folder: Path, take: int) -> None:
     manifest = read_manifest_file(source / MANIFEST)
     missing = [name for name in SONG_FILES if not (source / name).is_file()]
     if missing:
-        raise SongFolderError(f"{source}: take {take} is incomplete ({', '.join(missing)} missing); nothing was changed")
+        raise SongFolderError(f"{source}: take {take} is incomplete ({', '.join(missing)} missing); "
+                              "nothing was changed")
     _check_audio_length(source / "song.wav", manifest)
     archive_current_take(folder)
     commit_song_files(folder, {name: lambda tmp, src=source / name: shutil.copyfile(src, tmp) for name in SONG_FILES})

@@ -89,7 +89,31 @@ def test_interrupt_while_writing_keeps_the_previous_take_whole(song, monkeypatch
     assert snapshot(song) == before and not (song / ".incoming").exists()
 
 
-def test_ctrl_c_during_the_renames_lands_after_all_of_them(tmp_path):
+@pytest.fixture
+def ctrl_c_enabled():
+    """SIGINT at Python's default, as in a terminal (a background job such as nohup starts with it ignored)."""
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, handler)
+
+
+def test_ctrl_c_during_the_renames_lands_after_all_of_them(tmp_path, ctrl_c_enabled):
+    _renames_under_ctrl_c(tmp_path)
+
+
+def test_an_ignored_ctrl_c_stays_ignored(tmp_path):
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        (tmp_path / "a.new").write_text("a")
+        with interrupts_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+        replace_together([(tmp_path / "a.new", tmp_path / "a")])
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN and (tmp_path / "a").read_text() == "a"
+    finally:
+        signal.signal(signal.SIGINT, handler)
+
+
+def _renames_under_ctrl_c(tmp_path):
     moves = []
     for name in ("one", "two", "three"):
         (tmp_path / f"{name}.new").write_text(name)
@@ -294,7 +318,7 @@ def test_a_full_disk_in_the_audio_library_is_a_clear_error(song, monkeypatch):
     assert snapshot(song) == before
 
 
-def test_ctrl_c_while_the_take_moves_in_says_it_moved(song, monkeypatch):
+def test_ctrl_c_while_the_take_moves_in_says_it_moved(song, monkeypatch, ctrl_c_enabled):
     import composer.files
 
     real = os.replace
@@ -327,6 +351,8 @@ def test_an_incomplete_take_folder_under_the_current_number_is_replaced(song):
     (song / "takes" / "take-002").mkdir()  # take 2 is current; a stray empty folder has its name
     assert song_folder.archive_current_take(song) == 2
     assert {name: (song / "takes" / "take-002" / name).read_bytes() for name in SONG_FILES} == current
+    assert (song / "takes" / "take-002.superseded-1").is_dir()  # set aside, never deleted
+    assert [t["take"] for t in song_folder.list_takes(song)] == [2, 2]  # the archive and the current take
 
 
 def test_restore_refuses_a_take_whose_audio_was_cut(song):
