@@ -139,7 +139,13 @@ def current_take(folder: Path) -> Optional[int]:
 
 def list_takes(folder: Path) -> list[dict[str, Any]]:
     """Every take (archived and current): number, when, what changed; a damaged archived take is listed as such."""
-    current = read_manifest(folder) if (Path(folder) / MANIFEST).exists() or not _archived(folder) else None
+    try:
+        current = read_manifest(folder) if (Path(folder) / MANIFEST).exists() or not _archived(folder) else None
+    except SongFolderError as exc:
+        if not _archived(folder):
+            raise
+        names = ", ".join(path.name for path in _archived(folder))
+        raise SongFolderError(f"{exc}; the archived takes are intact in {takes_dir(folder)}: {names}") from None
     takes = []
     for path in _archived(folder):
         try:

@@ -395,3 +395,9 @@ def test_tiny_random_refuses_a_model_folder(tmp_path):
     result = invoke("render", tmp_path / "song.yaml", "-o", tmp_path / "out", "--backend", "tiny-random",
                     "--model", "not/a/dir")
     assert result.exit_code == 3 and "takes no --model" in result.output
+
+
+def test_takes_names_the_intact_archives_when_the_current_manifest_is_damaged(song):
+    (song / "manifest.json").write_text("{bad")
+    result = invoke("takes", song)
+    assert result.exit_code == 5 and "unreadable" in result.output and "take-001" in result.output
