@@ -139,15 +139,16 @@ def current_take(folder: Path) -> Optional[int]:
 
 def list_takes(folder: Path) -> list[dict[str, Any]]:
     """Every take (archived and current): number, when, what changed; a damaged archived take is listed as such."""
+    archived = _archived(folder)
     try:
-        current = read_manifest(folder) if (Path(folder) / MANIFEST).exists() or not _archived(folder) else None
+        current = read_manifest(folder) if (Path(folder) / MANIFEST).exists() or not archived else None
     except SongFolderError as exc:
-        if not _archived(folder):
+        if not archived:
             raise
-        names = ", ".join(path.name for path in _archived(folder))
+        names = ", ".join(path.name for path in archived)
         raise SongFolderError(f"{exc}; the archived takes are intact in {takes_dir(folder)}: {names}") from None
     takes = []
-    for path in _archived(folder):
+    for path in archived:
         try:
             takes.append(_take_summary(read_manifest_file(path / MANIFEST), current=False))
         except SongFolderError as exc:
