@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 from structure_models.form import FormScore, SampledSection
+from structure_models.model_schema import check_model_fields
 
 FORMAT = "structure_models.form_model/1"
 SHIPPED_MODEL = "form_model.json"
@@ -103,9 +104,10 @@ def model_from_json(data: dict) -> FormModel:
         found = data.get("format") if isinstance(data, dict) else type(data).__name__
         raise ValueError(f"not a form model file: format {found!r}, expected {FORMAT!r}")
     try:
-        return _model_from_fields(data)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"damaged form model file: {type(exc).__name__} {exc}") from None
+        check_model_fields(data)
+    except ValueError as exc:
+        raise ValueError(f"damaged form model file: {exc}") from None
+    return _model_from_fields(data)
 
 
 def _model_from_fields(data: dict) -> FormModel:

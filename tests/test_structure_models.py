@@ -11,6 +11,7 @@ import typer
 import yaml
 from typer.testing import CliRunner
 
+import structure_models
 from composer.cli_structure import structure_app
 from composer.outline import outline_from_dict
 from composer.outline_model import SectionSpec
@@ -406,3 +407,41 @@ def test_cli_sample_at_the_limits_writes_an_outline_that_plans(cli, tmp_path):
     assert result.exit_code == 0, result.output
     outline = load_outline(song)
     assert outline.seed == SEED_LIMIT - 1 and len(outline.title) == MAX_TITLE_CHARS
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda d: d.update(order=10**6), "order: Input should be less than or equal to 12"),
+        (lambda d: d.update(order="4"), "order: Input should be a valid integer"),
+        (lambda d: d.update(label_beta=float("nan")), "label_beta: Input should be a finite number"),
+        (lambda d: d.update(max_bars=0), "max_bars: Input should be greater than or equal to 1"),
+        (lambda d: d.update(labels=["verse", "verse"]), "labels: labels repeat: verse"),
+        (lambda d: d["label_counts"]["all"][""].update(chorus=-1), "label_counts.all.''.chorus: Input should be greater"),
+        (lambda d: d["label_counts"].pop("all"), "label_counts has no 'all' domain"),
+        (lambda d: d["bars_counts"]["all"]["*"].update({"97": 1}), "bars_counts.all.*: length '97' is not a whole number"),
+        (lambda d: d["copy_counts"]["all"].update(chorus=[5, 2]), "copy_counts.all.chorus: 5 successes out of 2 trials"),
+        (lambda d: d["reference"]["pop"].pop("n_songs"), "reference.pop.n_songs: Field required"),
+        (lambda d: d.update(extra_field=1), "extra_field: Extra inputs are not permitted"),
+    ],
+)
+def test_a_hand_edited_model_file_names_the_wrong_field(cli, corpus, tmp_path, edit, expected):
+    """Edits that used to hang sampling (order 10**6) or give negative probabilities are refused on load."""
+    from structure_models.model import SHIPPED_MODEL
+
+    data = json.loads((Path(structure_models.__file__).parent / "data" / SHIPPED_MODEL).read_text())
+    edit(data)
+    model = tmp_path / "edited.json"
+    model.write_text(json.dumps(data))
+    result = cli("evaluate", "--data", str(corpus), "--model", str(model), "--out", str(tmp_path / "r.json"))
+    _no_traceback(result)
+    output = " ".join(result.output.replace("│", "").split())
+    assert result.exit_code == 2 and f"damaged form model file: {expected}" in output, result.output
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_the_shipped_model_file_passes_its_own_schema():
+    from structure_models.model import SHIPPED_MODEL
+    from structure_models.model_schema import check_model_fields
+
+    check_model_fields(json.loads((Path(structure_models.__file__).parent / "data" / SHIPPED_MODEL).read_text()))
