@@ -18,7 +18,7 @@ if [ -d .whl ] && [ ! -d /tmp/site ]; then
   "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
 fi
 export PYTHONPATH=/tmp/site:$PWD${PYTHONPATH:+:$PYTHONPATH}
-composer() { "$PYTHON" -m composer.cli "$@"; }
+composer() { "$PYTHON" -m composer "$@"; }
 
 if [ "$MODEL" = tiny ]; then  # CPU dry run: the tiny random model, few steps, no long songs
   backend=(--backend tiny-random); batch=4; three=0.25; lengths=0.25,0.5

@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 import functools
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Annotated, Callable, Optional, TypeVar
@@ -475,11 +474,3 @@ def _mount_structure() -> None:
 
 
 _mount_structure()
-
-
-def main() -> None:  # pragma: no cover - console script entry
-    app()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(app())

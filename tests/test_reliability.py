@@ -36,7 +36,7 @@ form: [a, b, c, d, e, b]  # ten distinct clips: a render is still running after 
 
 
 def _render_cmd(outline: Path, folder: Path) -> list[str]:
-    return [sys.executable, "-m", "composer.cli", "render", str(outline), "-o", str(folder),
+    return [sys.executable, "-m", "composer", "render", str(outline), "-o", str(folder),
             "--backend", "tiny-random", "--batch-size", "1"]
 
 

@@ -1,0 +1,27 @@
+"""The `composer` console script and `python -m composer`.
+
+Importing the CLI (typer, rich, numpy) takes a fraction of a second; a Ctrl-C in that
+time must end like one during a render (a one-line message and exit status 130),
+never a traceback. Once the app runs, click and friendly_errors handle Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import sys
+
+# the shell's exit status for a process ended by SIGINT (128 + 2)
+INTERRUPTED_EXIT = 130
+
+
+def main() -> None:
+    try:
+        from composer.cli import app
+
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(INTERRUPTED_EXIT)
+
+
+if __name__ == "__main__":
+    main()

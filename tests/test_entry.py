@@ -1,0 +1,59 @@
+"""The console script: exit codes pass through, and Ctrl-C while Python imports the CLI is no traceback."""
+
+from __future__ import annotations
+
+import importlib.abc
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import composer.__main__ as entry
+
+
+class _InterruptImport(importlib.abc.MetaPathFinder):
+    """Raises KeyboardInterrupt when composer.cli is imported, as a Ctrl-C during that import would."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "composer.cli":
+            raise KeyboardInterrupt
+        return None
+
+
+def test_ctrl_c_while_the_cli_imports_exits_130_quietly(monkeypatch, capsys):
+    monkeypatch.delitem(sys.modules, "composer.cli", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_InterruptImport(), *sys.meta_path])
+    with pytest.raises(SystemExit) as exited:
+        entry.main()
+    assert exited.value.code == entry.INTERRUPTED_EXIT
+    assert capsys.readouterr().err == "interrupted\n"
+
+
+def test_python_m_composer_runs_the_cli_and_passes_its_exit_code_on(tmp_path):
+    shown = subprocess.run([sys.executable, "-m", "composer", "--help"], capture_output=True, text=True)
+    assert shown.returncode == 0 and "render" in shown.stdout
+    missing = subprocess.run([sys.executable, "-m", "composer", "plan", str(tmp_path / "nope.yaml")],
+                             capture_output=True, text=True)
+    assert missing.returncode == 2 and "nope.yaml" in missing.stderr and "Traceback" not in missing.stderr
+
+
+@pytest.mark.parametrize("delay_s", [0.05, 0.1, 0.15, 0.2, 0.3, 0.5])
+def test_a_real_ctrl_c_soon_after_start_is_never_a_traceback(tmp_path, delay_s):
+    """SIGINT at several moments of start-up (imports, argument parsing, torch import)."""
+    outline = tmp_path / "song.yaml"
+    outline.write_text("title: t\nbpm: 120\nsections:\n  a: {bars: 4, prompt: piano}\nform: [a]\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "composer", "render", str(outline), "-o", str(tmp_path / "song"),
+         "--backend", "tiny-random"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # a terminal's Ctrl-C: nohup or a CI runner may start the tests with SIGINT ignored
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    time.sleep(delay_s)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert "Traceback" not in stderr, stderr
+    # killed before Python's handler exists, or interrupted with a message (or done first)
+    assert process.returncode in (-signal.SIGINT, 130, 0), (process.returncode, stderr)
