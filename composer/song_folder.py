@@ -138,7 +138,10 @@ def current_take(folder: Path) -> Optional[int]:
 
 
 def list_takes(folder: Path) -> list[dict[str, Any]]:
-    """Every take (archived and current): number, when, what changed; a damaged archived take is listed as such."""
+    """Every take once: number, when, what changed, whether current; a damaged archived take is listed as such.
+
+    A restored take is both current and archived under its number; it is listed once, as current.
+    """
     archived = _archived(folder)
     try:
         current = read_manifest(folder) if (Path(folder) / MANIFEST).exists() or not archived else None
@@ -147,8 +150,11 @@ def list_takes(folder: Path) -> list[dict[str, Any]]:
             raise
         names = ", ".join(path.name for path in archived)
         raise SongFolderError(f"{exc}; the archived takes are intact in {takes_dir(folder)}: {names}") from None
+    current_number = None if current is None else int(current["take"])
     takes = []
     for path in archived:
+        if int(path.name.removeprefix("take-")) == current_number:
+            continue
         try:
             takes.append(_take_summary(read_manifest_file(path / MANIFEST), current=False))
         except SongFolderError as exc:

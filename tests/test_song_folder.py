@@ -183,6 +183,15 @@ def test_restore_brings_back_every_file_of_the_take(song):
     assert (song / "takes" / "take-002" / "song.wav").is_file()  # the take it replaced is kept
 
 
+def test_a_restored_take_is_listed_once_as_current(song):
+    import composer.song_folder as song_folder
+
+    assert invoke("restore", song, "--take", "1").exit_code == 0
+    assert [(t["take"], t["current"]) for t in song_folder.list_takes(song)] == [(1, True), (2, False)]
+    rows = [line for line in invoke("takes", song).output.splitlines() if line.startswith("│ ")]
+    assert [row.split("│")[1].strip() for row in rows] == ["1", "2"]
+
+
 def test_takes_and_restore_need_a_song_folder(tmp_path):
     (tmp_path / "empty").mkdir()
     assert invoke("takes", tmp_path / "empty").exit_code == 5
@@ -352,7 +361,7 @@ def test_an_incomplete_take_folder_under_the_current_number_is_replaced(song):
     assert song_folder.archive_current_take(song) == 2
     assert {name: (song / "takes" / "take-002" / name).read_bytes() for name in SONG_FILES} == current
     assert (song / "takes" / "take-002.superseded-1").is_dir()  # set aside, never deleted
-    assert [t["take"] for t in song_folder.list_takes(song)] == [2, 2]  # the archive and the current take
+    assert [(t["take"], t["current"]) for t in song_folder.list_takes(song)] == [(2, True)]
 
 
 def test_restore_refuses_a_take_whose_audio_was_cut(song):
