@@ -64,3 +64,21 @@ def test_spectrogram_parameters_that_do_not_fit(copy):
 def test_unreadable_config(copy):
     (copy / "scheduler" / "scheduler_config.json").write_text("{not json")
     assert str(copy) in _load_error(copy)
+
+
+def test_a_checkpoint_file_instead_of_a_folder_says_so(tmp_path):
+    checkpoint = tmp_path / "riffusion-model-v1.ckpt"
+    checkpoint.write_bytes(b"\0" * 16)
+    message = _load_error(checkpoint)
+    assert "is a file, not a folder" in message and "riffusion/riffusion-model-v1 repository" in message
+    assert "does not exist" not in message
+
+
+def test_a_file_inside_a_model_folder_points_at_the_folder(copy):
+    message = _load_error(copy / "model_index.json")
+    assert f"pass --model {copy}" in message
+
+
+def test_one_part_of_a_model_points_at_the_whole_folder(copy):
+    message = _load_error(copy / "unet")
+    assert "unet/ is one part of a model" in message and f"pass --model {copy}" in message

@@ -90,12 +90,20 @@ def resolve_model_folder(model: str | Path) -> Path:
 
 def check_model_folder(folder: Path) -> dict[str, str | None]:
     """Raise ModelFolderError naming the first missing part; return each model's weight variant."""
+    if folder.is_file():
+        hint = (f"; its folder {folder.parent} has that layout: pass --model {folder.parent}"
+                if _has_layout(folder.parent) else
+                " (a single checkpoint such as riffusion-model-v1.ckpt cannot be loaded offline); "
+                "download the whole riffusion/riffusion-model-v1 repository and pass its folder")
+        raise ModelFolderError(f"model {folder} is a file, not a folder{hint}; expected {LAYOUT_HELP}")
     if not folder.is_dir():
         raise ModelFolderError(f"model folder {folder} does not exist; expected {LAYOUT_HELP}")
     variants: dict[str, str | None] = {}
     for sub, alternatives in EXPECTED_LAYOUT.items():
         if not (folder / sub).is_dir():
-            raise ModelFolderError(f"model folder {folder} has no {sub}/ subfolder; expected {LAYOUT_HELP}")
+            hint = (f" ({folder.name}/ is one part of a model: pass --model {folder.parent})"
+                    if folder.name in EXPECTED_LAYOUT and _has_layout(folder.parent) else "")
+            raise ModelFolderError(f"model folder {folder} has no {sub}/ subfolder{hint}; expected {LAYOUT_HELP}")
         for names in alternatives:
             if any((folder / sub / name).is_file() for name in names):
                 variants[sub] = None
@@ -107,6 +115,11 @@ def check_model_folder(folder: Path) -> dict[str, str | None]:
                 )
             variants[sub] = "fp16"
     return variants
+
+
+def _has_layout(folder: Path) -> bool:
+    """Whether every part of the diffusers layout is a subfolder of `folder` (for hints only)."""
+    return all((folder / sub).is_dir() for sub in EXPECTED_LAYOUT)
 
 
 def load_components(folder: Path, *, device: torch.device, dtype: torch.dtype) -> DiffusionComponents:
