@@ -93,16 +93,18 @@ def sample_target_s(*, duration: str, time_signature: str, title: Optional[str])
         raise fail(f"--duration: {exc}") from None
 
 
-def read_outline_form(path: Path) -> tuple[list[str], list[int]]:
-    """Section names in form order and their bars, through composer's outline loader.
+def read_outline_form(path: Path) -> tuple[list[str], list[int], Optional[str]]:
+    """Section names in form order, their bars, and the genre of a learned form (else None).
 
     Errors name the file, line and field; ``form: learned`` is resolved the way the planner resolves it.
     """
     from composer.outline import load_outline
     from composer.planner import resolve_form
 
-    form, sections, _ = resolve_form(load_outline(path))
-    return form, [sections[name].bars for name in form]
+    outline = load_outline(path)
+    form, sections, _ = resolve_form(outline)
+    genre = None if outline.structure is None else outline.structure.genre
+    return form, [sections[name].bars for name in form], genre
 
 
 @structure_app.command()
@@ -150,16 +152,18 @@ def sample(
 @friendly_errors
 def score(
     outline: Annotated[Path, typer.Argument(help="Outline YAML file with a form list.")],
-    genre: Annotated[Genre, typer.Option(help="Genre to compare the form with.")] = Genre("any"),
+    genre: Annotated[Optional[Genre], typer.Option(
+        help="Genre to compare the form with (default: a learned form's own genre, else any).")] = None,
 ) -> None:
     """Print each section's surprisal under the model and flag forms unusual for the genre."""
     try:
-        names, bars = read_outline_form(outline)
+        names, bars, learned_genre = read_outline_form(outline)
     except PlanError as exc:  # a learned form that cannot be sampled: the planner does not know the file
         raise fail(f"{outline}: {exc}", code=exc.exit_code) from None
+    chosen = genre.value if genre is not None else learned_genre or "any"
     labels = [label_of_name(name) for name in names]
-    result = shipped_model().score_form(labels, bars, genre=genre.value)
-    table = Table(title=f"{outline} under the {genre.value} form model (bits)")
+    result = shipped_model().score_form(labels, bars, genre=chosen)
+    table = Table(title=f"{outline} under the {chosen} form model (bits)")
     for column in ("#", "section", "label", "bars", "label bits", "bars bits", "note"):
         table.add_column(column, justify="right" if "bits" in column or column in ("#", "bars") else "left")
     for index, (name, section) in enumerate(zip(names, result.sections), start=1):

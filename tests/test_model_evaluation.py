@@ -153,7 +153,8 @@ def _tiny_corpus(path: Path) -> Path:
     """Two styles (click 'rock', sine 'ambient'), two lead families, 1 s clips at the tiny model's rate."""
     rng = np.random.default_rng(5)
     rows = []
-    for split, count in (("validation", 8), ("test", 8)):
+    # three sizes, so a report's clip counts show which split played which part
+    for split, count in (("train", 12), ("validation", 8), ("test", 6)):
         for k in range(count):
             rock = k % 2 == 0
             bpm = int(rng.integers(90, 140))
@@ -171,6 +172,19 @@ def _tiny_corpus(path: Path) -> Path:
     return path
 
 
+def _check_accuracies(report: dict) -> None:
+    """Every accuracy equals the one recomputed from the per-clip predictions it summarises."""
+    for task, field in (("style", "style"), ("lead_family", "lead_family")):
+        result, clips = report["tasks"][task], report["per_clip"]
+        assert result["classes"] == 2 and result["chance_uniform"] == 0.5
+        for kind, key in (("real", "real_accuracy"), ("generated", "generated_accuracy"), ("codec", "codec_accuracy")):
+            hits = [c["predicted"][kind][task] == c[field] for c in clips]
+            assert result[key] == pytest.approx(sum(hits) / len(hits)), (task, key)
+        expected_ratio = result["generated_accuracy"] / result["real_accuracy"] if result["real_accuracy"] else 0.0
+        assert result["ratio"] == pytest.approx(expected_ratio)
+        assert 0.0 <= result["real_accuracy_all_test"] <= 1.0 and 0.0 <= result["chance_majority"] <= 1.0
+
+
 def test_evaluate_command_end_to_end(tmp_path, capsys):
     model = _tiny_model(tmp_path / "model")
     corpus = _tiny_corpus(tmp_path / "corpus")
@@ -178,13 +192,11 @@ def test_evaluate_command_end_to_end(tmp_path, capsys):
     assert main(["--corpus", str(corpus), "--model", str(model), "--out", str(out), "--limit", "3",
                  "--sheet-rows", "2"]) == 0
     report = json.loads((out / "report.json").read_text())
-    assert report["clips"] == {"classifier_train": 8, "test": 8, "generated": 3, "reference_half_b": 4}
-    for task in ("style", "lead_family"):
-        result = report["tasks"][task]
-        assert result["classes"] == 2 and result["chance_uniform"] == 0.5
-        for field in ("real_accuracy_all_test", "real_accuracy", "codec_accuracy", "generated_accuracy", "ratio",
-                      "chance_majority"):
-            assert 0.0 <= result[field] <= 1.0 or field == "ratio"
+    # the classifier learns from the 8 validation clips; the 6 test clips (3 arrangements) are evaluated
+    assert report["clips"] == {"classifier_train": 8, "test": 6, "generated": 3, "reference_half_b": 2}
+    assert report["evaluated_split"] == "test" and report["classifier"]["train_split"] == "validation"
+    assert all(c["id"].startswith("t") for c in report["per_clip"])
+    _check_accuracies(report)
     for name in ("generated", "init", "real"):
         tally = report["tempo"][name]
         assert tally["clips"] == 3
@@ -201,6 +213,23 @@ def test_evaluate_command_end_to_end(tmp_path, capsys):
                  "--sheet-rows", "2"]) == 0
     again = json.loads((tmp_path / "again" / "report.json").read_text())
     assert again["per_clip"] == report["per_clip"] and again["frechet"] == report["frechet"]
+
+
+def test_choosing_a_checkpoint_on_the_validation_split_never_reads_the_test_split(tmp_path, capsys):
+    model = _tiny_model(tmp_path / "model")
+    corpus = _tiny_corpus(tmp_path / "corpus")
+    for clip in (corpus / "clips" / "test").iterdir():
+        clip.write_bytes(b"")  # reading any test clip would now fail
+    out = tmp_path / "eval"
+    assert main(["--corpus", str(corpus), "--model", str(model), "--out", str(out), "--limit", "3",
+                 "--sheet-rows", "2", "--split", "validation"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    # train-split clips teach the classifier, as many as the validation split holds (8 of 12)
+    assert report["clips"] == {"classifier_train": 8, "test": 8, "generated": 3, "reference_half_b": 4}
+    assert report["evaluated_split"] == "validation" and report["classifier"]["train_split"] == "train"
+    assert all(c["id"].startswith("v") for c in report["per_clip"])
+    _check_accuracies(report)
+    assert "classifier trained on 8 train clips" in capsys.readouterr().out
 
 
 def test_evaluate_command_names_a_missing_corpus(tmp_path, capsys):

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from composer.cli import app
 from composer.errors import OutlineError
 from composer.outline import parse_outline
+from composer.planner import plan_song
 
 runner = CliRunner()
 
@@ -96,7 +97,10 @@ def test_error_inside_an_alias_points_at_the_anchored_line():
 def test_a_song_of_exactly_sixty_minutes_plans():
     # 60 bpm in 4/4: 4 s per bar, 900 bars = 60:00
     text = SONG.replace("bpm: 120", "bpm: 60").replace("bars: 8, prompt: funk verse", "bars: 892, prompt: funk verse")
-    assert parse_outline(text).sections["verse"].bars == 892
+    outline = parse_outline(text)
+    assert outline.sections["verse"].bars == 892
+    plan = plan_song(outline, sample_rate_hz=22050, max_clip_s=5.94)
+    assert plan.total_samples == 3600 * 22050 and plan.sections[-1].end_sample == plan.total_samples
 
 
 def test_a_song_over_sixty_minutes_is_refused_at_the_form_line():

@@ -55,7 +55,7 @@ def split_halves(rows: list[dict[str, Any]], *, seed: int) -> tuple[list[dict[st
     rng = np.random.default_rng(seed)
     arrangements = sorted({row["arrangement_id"] for row in rows})
     if len(arrangements) < 2:
-        raise ComposerError(f"the test split needs at least two arrangements, it has {len(arrangements)}")
+        raise ComposerError(f"the evaluated split needs at least two arrangements, it has {len(arrangements)}")
     order = rng.permutation(len(arrangements))
     in_a = {arrangements[i] for i in order[: (len(arrangements) + 1) // 2]}
     half_a = [row for row in rows if row["arrangement_id"] in in_a]

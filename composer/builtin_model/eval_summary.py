@@ -12,11 +12,13 @@ from rich.table import Table
 def print_summary(report: dict[str, Any], *, console: Console | None = None) -> None:
     console = console or Console(width=None if sys.stdout.isatty() else 120)  # logs get full tables
     clips = report["clips"]
+    split = report.get("evaluated_split", "test")  # reports written before --split existed are test reports
     console.print(f"model {report['model']['model_id']} ({report['model']['folder']}), "
-                  f"{clips['generated']} generated captions, classifier trained on {clips['classifier_train']} "
-                  f"validation clips, {clips['test']} test clips", markup=False)
-    accuracy = Table(title="classifier accuracy")
-    for column in ("task", "classes", "chance (uniform / majority)", "real, all test", "real, same captions",
+                  f"{clips['generated']} generated {split} captions, classifier trained on "
+                  f"{clips['classifier_train']} {report['classifier']['train_split']} clips, "
+                  f"{clips['test']} {split} clips", markup=False)
+    accuracy = Table(title=f"classifier accuracy ({split} split)")
+    for column in ("task", "classes", "chance (uniform / majority)", f"real, all {split}", "real, same captions",
                    "real via codec only", "generated", "generated / real"):
         accuracy.add_column(column)
     for task, r in report["tasks"].items():
@@ -27,7 +29,7 @@ def print_summary(report: dict[str, Any], *, console: Console | None = None) -> 
     tempo = Table(title=f"tempo within +/-{report['settings']['tempo_tolerance']:.0%} of the target bpm")
     for column in ("audio", "clips", "hits", "hit rate", "half time", "double time", "misses"):
         tempo.add_column(column)
-    labels = {"generated": "generated (groove init)", "init": "groove init itself", "real": "real test clip"}
+    labels = {"generated": "generated (groove init)", "init": "groove init itself", "real": f"real {split} clip"}
     for name, t in report["tempo"].items():
         tempo.add_row(labels.get(name, name), str(t["clips"]), str(t["hits"]), f"{t['hit_rate']:.1%}",
                       str(t["half_time"]), str(t["double_time"]), str(t["misses"]))

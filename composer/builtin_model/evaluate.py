@@ -1,7 +1,7 @@
 """Evaluate a built-in model folder against real corpus clips it never saw.
 
     python -m composer.builtin_model.evaluate --corpus data/corpus --model composer/builtin_model/weights \\
-        --out runs/model_eval [--limit N] [--seed 0]
+        --out runs/model_eval [--limit N] [--seed 0] [--split test|validation]
 
 1. A small classifier (style, lead family) learns from the validation split's real clips.
 2. The test split's arrangements are split in two halves by seed. For the clips of half A
@@ -12,6 +12,11 @@
    (+/- 3 %; half/double time counted apart); the Frechet distance in the classifier's embedding
    of generated (a) vs real half-B clips, beside real half-A vs real half-B (same clip counts).
 Writes report.json and sheet.png (real | text-to-audio | groove init per caption) into --out.
+
+--split validation is for choosing between checkpoints without looking at the test split: the same
+measures with the validation split in the test split's place and a seeded sample of train-split clips
+(as many as the validation split has) teaching the classifier. Report the test split once, for the
+checkpoint chosen that way.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ TEMPO_TOLERANCE = 0.03
 TARGET_STYLE_ACCURACY, TARGET_MIN_STYLES, TARGET_RATIO, TARGET_TEMPO_HIT_RATE = 0.6, 12, 0.7, 0.8
 #: task name -> metadata field it predicts
 TASKS = {"style": "style", "lead_family": "lead_family"}
+#: evaluated split -> the split whose real clips teach the classifier
+CLASSIFIER_SPLIT = {"test": "validation", "validation": "train"}
 
 Log = Callable[[str], None]
 
@@ -44,7 +51,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--model", type=Path, default=Path(__file__).resolve().parent / "weights",
                         help="built-in model folder")
     parser.add_argument("--out", type=Path, default=Path("runs/model_eval"), help="folder for report.json, sheet.png")
-    parser.add_argument("--limit", type=int, default=None, help="generate for at most N test captions")
+    parser.add_argument("--limit", type=int, default=None, help="generate for at most N captions")
+    parser.add_argument("--split", choices=sorted(CLASSIFIER_SPLIT), default="test",
+                        help="split whose captions are generated: test (the report) or validation (choosing "
+                             "a checkpoint; the classifier then learns from train-split clips)")
     parser.add_argument("--seed", type=int, default=0, help="seeds the halves, the classifier and every clip")
     parser.add_argument("--sheet-rows", type=int, default=8, help="captions on the spectrogram sheet")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
@@ -60,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.limit is not None and args.limit < 2:
             raise ComposerError("--limit must be at least 2 (a Frechet distance needs two clips)")
         report = evaluate_model(corpus_dir=args.corpus, model_dir=args.model, out_dir=args.out, limit=args.limit,
-                                seed=args.seed, sheet_rows=args.sheet_rows, log=lambda line: print(line, flush=True))
+                                seed=args.seed, split=args.split, sheet_rows=args.sheet_rows,
+                                log=lambda line: print(line, flush=True))
     except ComposerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -71,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def evaluate_model(*, corpus_dir: Path, model_dir: Path, out_dir: Path, limit: int | None, seed: int,
-                   sheet_rows: int = 8, log: Log = print) -> dict[str, Any]:
+                   split: str = "test", sheet_rows: int = 8, log: Log = print) -> dict[str, Any]:
     """Run the whole evaluation, write report.json and sheet.png into ``out_dir``, return the report."""
     from composer.backends.builtin import BuiltinBackend
     from composer.builtin_model.eval_classifier import EMBEDDING_DIM, train_classifier
@@ -85,13 +96,21 @@ def evaluate_model(*, corpus_dir: Path, model_dir: Path, out_dir: Path, limit: i
     from composer.seeds import derive_seed
 
     started = time.perf_counter()
-    train_rows, test_rows = load_rows(corpus_dir, split="validation"), load_rows(corpus_dir, split="test")
+    if split not in CLASSIFIER_SPLIT:
+        raise ComposerError(f"split {split!r}: expected one of {', '.join(sorted(CLASSIFIER_SPLIT))}")
+    # "test_rows" below are the evaluated split's clips, whichever split that is
+    test_rows = load_rows(corpus_dir, split=split)
+    train_rows = load_rows(corpus_dir, split=CLASSIFIER_SPLIT[split])
+    if CLASSIFIER_SPLIT[split] == "train" and len(train_rows) > len(test_rows):
+        # the train split is 20x larger: as many clips as the validation split gives the test report's classifier
+        keep = np.sort(np.random.default_rng(seed).choice(len(train_rows), size=len(test_rows), replace=False))
+        train_rows = [train_rows[i] for i in keep]
     if not Path(model_dir).is_dir():
         raise ComposerError(f"model folder {model_dir} does not exist")
     backend = BuiltinBackend(model_dir, device="cpu")
     rate, featurizer = backend.sample_rate_hz, ClipFeaturizer(backend.codec)
 
-    log(f"features of {len(train_rows)} validation and {len(test_rows)} test clips")
+    log(f"features of {len(train_rows)} {CLASSIFIER_SPLIT[split]} and {len(test_rows)} {split} clips")
     features = {row["id"]: featurizer(read_clip(corpus_dir, row, sample_rate_hz=rate)) for row in train_rows}
     real = {row["id"]: read_clip(corpus_dir, row, sample_rate_hz=rate) for row in test_rows}
     features.update({clip_id: featurizer(audio) for clip_id, audio in real.items()})
@@ -100,7 +119,7 @@ def evaluate_model(*, corpus_dir: Path, model_dir: Path, out_dir: Path, limit: i
 
     half_a, half_b = split_halves(test_rows, seed=seed)
     subset = half_a[:limit] if limit is not None else half_a
-    log(f"generating for {len(subset)} test captions (half A of {len(half_a)}); reference half B {len(half_b)} clips")
+    log(f"generating for {len(subset)} {split} captions (half A of {len(half_a)}); reference half B {len(half_b)} clips")
     generated: dict[str, np.ndarray] = {}
     coded: dict[str, np.ndarray] = {}  # features of the real clip after the codec alone (mel -> Griffin-Lim)
     clips, sheet_audio = [], {}
@@ -148,18 +167,19 @@ def evaluate_model(*, corpus_dir: Path, model_dir: Path, out_dir: Path, limit: i
         "codec_vs_real": frechet_distance(classifier.embed(np.stack([coded[i] for i in ids])), reference),
         "compared_clips": len(ids), "reference_clips": len(half_b), "embedding_dim": EMBEDDING_DIM,
         "note": "generated (half-A captions) vs real half B, beside the same half-A captions' real clips vs real "
-                "half B (and those real clips after the codec alone); halves split the test split by arrangement",
+                f"half B (and those real clips after the codec alone); halves split the {split} split by arrangement",
     }
     frechet["ratio"] = frechet["generated_vs_real"] / max(frechet["real_vs_real"], 1e-12)
     tempo = {name: tally_tempo([c["tempo"][name] for c in clips]).__dict__ for name in ("generated", "init", "real")}
     report = {
         "model": _model_record(backend), "corpus": str(corpus_dir), "seed": seed, "limit": limit,
+        "evaluated_split": split,
         "settings": {"steps": backend.default_steps, "guidance": float(RenderSettings().guidance),
                      "text_denoising": 1.0, "groove_denoising": float(RenderSettings().denoising),
                      "tempo_tolerance": TEMPO_TOLERANCE, "torch_threads": _threads()},
         "clips": {"classifier_train": len(train_rows), "test": len(test_rows), "generated": len(clips),
                   "reference_half_b": len(half_b)},
-        "classifier": {"train_split": "validation", "tasks": list(TASKS), "embedding_dim": EMBEDDING_DIM},
+        "classifier": {"train_split": CLASSIFIER_SPLIT[split], "tasks": list(TASKS), "embedding_dim": EMBEDDING_DIM},
         "tasks": tasks, "tempo": tempo, "frechet": frechet,
         "targets": {
             "style_accuracy": tasks["style"]["generated_accuracy"] >= TARGET_STYLE_ACCURACY
