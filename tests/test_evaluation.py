@@ -174,3 +174,27 @@ def test_boundaries_come_from_whole_bars_only():
     boundaries = estimated_boundaries_s(np.r_[audio, sliver].astype(np.float32), sample_rate_hz=RATE, count=2,
                                         bar_s=bar_s)
     np.testing.assert_allclose(boundaries, [0.0, 6 * bar_s])
+
+
+def test_the_last_bar_counts_and_one_bar_is_one_segment():
+    """Five bars of a sine and one of a square wave (264,600 samples, not a whole number of hops)."""
+    from composer.analysis.structure import estimated_boundaries_s
+
+    bar_s = 2.0
+    t = np.arange(int(6 * bar_s * RATE)) / RATE
+    audio = (np.where(t < 5 * bar_s, np.sin(2 * np.pi * 220 * t), np.sign(np.sin(2 * np.pi * 97 * t))) * 0.3)
+    boundaries = estimated_boundaries_s(audio.astype(np.float32), sample_rate_hz=RATE, count=2, bar_s=bar_s)
+    np.testing.assert_allclose(boundaries, [0.0, 5 * bar_s])
+    one_bar = audio[: int(bar_s * RATE)].astype(np.float32)
+    np.testing.assert_allclose(estimated_boundaries_s(one_bar, sample_rate_hz=RATE, count=2, bar_s=bar_s), [0.0])
+
+
+def test_evaluate_a_one_section_two_bar_song(tmp_path):
+    outline = tmp_path / "short.yaml"
+    outline.write_text("title: s\nbpm: 120\nsections:\n  a: {bars: 2, prompt: piano}\nform: [a]\n")
+    runner = CliRunner()
+    rendered = runner.invoke(app, ["render", str(outline), "-o", str(tmp_path / "song"), "--backend", "tiny-random"])
+    assert rendered.exit_code == 0, rendered.output
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "song")])
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    assert (tmp_path / "song" / "evaluation.json").is_file()

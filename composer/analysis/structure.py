@@ -29,7 +29,10 @@ def estimated_boundaries_s(audio: np.ndarray, *, sample_rate_hz: int, count: int
     """
     features = section_features(audio, sample_rate_hz=sample_rate_hz)
     frames_per_bar = bar_s * sample_rate_hz / HOP_SAMPLES
-    whole_bars = max(1, int(np.floor((features.shape[1] - 1) / frames_per_bar + 1e-6)))
+    # counted from the samples: the frame count (1 + samples // hop) falls just short of the last bar
+    whole_bars = int(np.floor(len(audio) / (bar_s * sample_rate_hz) + 1e-6))
+    if whole_bars < 2:  # one bar (or less) holds one segment, and clustering needs two samples
+        return np.array([0.0])
     starts = np.round(np.arange(whole_bars + 1) * frames_per_bar).astype(int)
     bars = np.stack([features[:, a:max(b, a + 1)].mean(axis=1) for a, b in zip(starts[:-1], starts[1:])], axis=1)
     k = max(1, min(count, bars.shape[1]))
