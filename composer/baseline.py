@@ -14,16 +14,16 @@ and init latents computed anew for every clip. So the baseline runs on exactly t
 
 from __future__ import annotations
 
-import inspect
 import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Optional, Protocol, Sequence
+from typing import Any, Mapping, Optional, Protocol, Sequence, cast
 
 import numpy as np
 
 from composer.backends.base import ClipRequest, SpectrogramBackend
+from composer.errors import BackendError
 from composer.plan import Plan
 from composer.seeds import derive_seed
 
@@ -43,7 +43,7 @@ class ReferenceBackend(Protocol):
     def noise_schedule(self) -> Mapping[str, Any]: ...
 
 
-@dataclass
+@dataclass(frozen=True)
 class ReferenceResult:
     """What the reference loop did; times in seconds."""
 
@@ -102,11 +102,9 @@ class ReferenceResult:
 
 def reference_scheduler(noise_schedule: Mapping[str, Any]) -> Any:
     """A fresh PNDM scheduler (PLMS, 50 steps in the loop) on the model's own beta schedule."""
-    from diffusers import PNDMScheduler
+    from composer.backends.schedulers import pndm_scheduler
 
-    accepted = set(inspect.signature(PNDMScheduler.__init__).parameters) - {"self"}
-    config = {k: v for k, v in noise_schedule.items() if k in accepted}
-    return PNDMScheduler(**{**config, **REFERENCE_PNDM})
+    return pndm_scheduler(noise_schedule, overrides=REFERENCE_PNDM)
 
 
 def reference_requests(plan: Plan, *, clip_samples: int, groove_root: Path) -> list[ClipRequest]:
@@ -149,16 +147,16 @@ def render_reference_song(
     """Run the reference loop over ``plan``; with ``clips`` only the first ``clips`` are rendered and
     timed (``ReferenceResult.song_s`` then extrapolates). ``wav_path`` gets the hard-cut audio."""
     if not hasattr(backend, "render_reference_clip"):
-        raise TypeError(f"backend {backend.name!r} has no reference loop (render_reference_clip)")
+        raise BackendError(f"backend {backend.name!r} has no reference loop (render_reference_clip)")
     if plan.sample_rate_hz != backend.sample_rate_hz:
-        raise ValueError(f"plan is at {plan.sample_rate_hz} Hz but the backend renders {backend.sample_rate_hz} Hz")
+        raise BackendError(f"plan is at {plan.sample_rate_hz} Hz but the backend renders {backend.sample_rate_hz} Hz")
     stages: dict[str, float] = {}
     tick = time.perf_counter()
     clip_samples = native_clip_samples(backend)
     requests = reference_requests(plan, clip_samples=clip_samples, groove_root=groove_root)
     stages["requests"] = time.perf_counter() - tick
     timed: Sequence[ClipRequest] = requests if clips is None else requests[:max(1, clips)]
-    ref: Any = backend
+    ref = cast(ReferenceBackend, backend)  # checked above
     for request in requests[:warmup_clips]:
         ref.render_reference_clip(request, scheduler=reference_scheduler(ref.noise_schedule))
     before = dict(backend.stage_times_s)

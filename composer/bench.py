@@ -179,7 +179,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 #: the order stages happen in (unknown stages sort after these, alphabetically)
 STAGE_ORDER = ("load", "plan", "text", "vae_encode", "denoise", "vae_decode", "inversion", "render_other", "render",
-               "stitch_overlapped", "write")
+               "stitch_overlapped", "stitch", "write")
 
 
 def stage_order(stage: str) -> tuple[int, str]:

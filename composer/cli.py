@@ -1,4 +1,5 @@
-"""The `composer` command line: render, plan, regenerate, takes, restore, evaluate, bench, templates, schema, backends."""
+"""The `composer` command line: render, plan, regenerate, takes, restore, new, templates, schema, backends,
+evaluate, evaluate-templates, bench, and `structure` (learned song forms)."""
 
 from __future__ import annotations
 
@@ -56,12 +57,9 @@ def friendly_errors(func: F) -> F:
 
 
 def _quiet_model_loading() -> None:
-    """The CLI draws its own progress bars; transformers' per-weight bars would interleave with them."""
-    try:
-        from transformers.utils import logging as transformers_logging
-    except ImportError:  # pragma: no cover - transformers is a dependency
-        return
-    transformers_logging.disable_progress_bar()
+    from composer.backends.registry import quiet_model_loading
+
+    quiet_model_loading()
 
 
 def _resolve_backend_name(name: Optional[str]) -> str:
@@ -99,7 +97,7 @@ def render(
     outline: Annotated[Path, typer.Argument(help="Song outline YAML file.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Song folder to write (created if missing).")],
     backend: Annotated[Optional[str], typer.Option(help="Backend name (see `composer backends`); default: "
-                                                   "the built-in model, or tiny-random until it ships.")] = None,
+                                                   "builtin, the model inside the package.")] = None,
     model: Annotated[Optional[str], typer.Option(help="Model folder or hub id (riffusion backend).")] = None,
     device: Annotated[Device, typer.Option(help="Where the model runs.")] = Device.auto,
     batch_size: Annotated[int, typer.Option(min=1, max=64, help="Clips rendered per model call.")] = 4,
@@ -227,6 +225,9 @@ def restore(
 
     if not folder.is_dir():  # the lock would create it
         raise SongFolderError(f"{folder}: no such song folder")
+    if not (folder / "manifest.json").is_file() and not (folder / "takes").is_dir():  # nor leave a .lock there
+        raise SongFolderError(f"{folder}: not a song folder (no manifest.json, no takes/); "
+                              "`composer render OUTLINE -o FOLDER` makes one")
     with folder_lock(folder):
         restore_take(folder, take)
     console.print(f"take {take} is current again in {folder}")
@@ -413,9 +414,9 @@ def bench(
     if json_out and (json_out.is_dir() or not json_out.parent.is_dir()):
         raise typer.BadParameter(f"--json {json_out}: must be a file in an existing folder")
     if threads:
-        import torch
+        from composer.backends.registry import set_cpu_threads
 
-        torch.set_num_threads(threads)
+        set_cpu_threads(threads)
     results = {}
     for seconds in lengths:
         runs = [bench_song(outline, backend_name=name, model=model, device=device.value, duration_s=seconds,

@@ -7,6 +7,7 @@ archiving the previous take before anything is replaced.
 from __future__ import annotations
 
 import datetime as _dt
+import importlib.metadata
 import json
 import platform
 import time
@@ -186,8 +187,6 @@ def write_song_files(folder: Path, plan: Plan, song: RenderedSong, manifest: dic
 def build_manifest(outline: Outline, plan: Plan, song: RenderedSong, backend: SpectrogramBackend, *,
                    overrides: dict[tuple[str, int], SectionOverride], model: Optional[str], device: str,
                    groove_root: Path, take: int, change: dict[str, Any]) -> dict[str, Any]:
-    import torch
-
     identity = backend.describe()
     sections = []
     for section in plan.sections:
@@ -233,8 +232,8 @@ def build_manifest(outline: Outline, plan: Plan, song: RenderedSong, backend: Sp
         "groove_root": str(groove_root),
         "sections": sections,
         "files": {"audio": "song.wav", "midi": "song.mid", "picture": "spectrogram.png", "clips": "clips/"},
-        "environment": {"python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__,
-                        "platform": platform.platform()},
+        "environment": {"python": platform.python_version(), "numpy": np.__version__,
+                        "torch": importlib.metadata.version("torch"), "platform": platform.platform()},
     }
 
 

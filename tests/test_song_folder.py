@@ -198,6 +198,9 @@ def test_takes_and_restore_need_a_song_folder(tmp_path):
     assert invoke("takes", tmp_path / "missing").exit_code == 5
     result = invoke("restore", tmp_path / "missing", "--take", "1")
     assert result.exit_code == 5 and not (tmp_path / "missing").exists()
+    result = invoke("restore", tmp_path / "empty", "--take", "1")
+    assert result.exit_code == 5 and "not a song folder" in result.output
+    assert list((tmp_path / "empty").iterdir()) == []  # no .lock left behind
 
 
 def test_evaluate_names_a_missing_or_cut_song_file(song):

@@ -70,6 +70,20 @@ def backend_info(name: str) -> BackendInfo:
     raise BackendError(f"unknown backend {name!r}; available: {allowed}")
 
 
+def quiet_model_loading() -> None:
+    """The CLI draws its own progress bars; transformers' per-weight bars would interleave with them."""
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+
+
+def set_cpu_threads(threads: int) -> None:
+    """Threads torch uses for CPU work in this process (bench --threads)."""
+    import torch
+
+    torch.set_num_threads(threads)
+
+
 def load_backend(name: str, *, model: Optional[str] = None, device: str = "auto", compile: bool = False,
                  max_batch_size: Optional[int] = None, optimize: bool = True,
                  scheduler: str = "folder") -> SpectrogramBackend:

@@ -1,8 +1,8 @@
 """The "riffusion" backend: a diffusers Stable Diffusion folder driven by our own img2img loop.
 
 Works with riffusion/riffusion-model-v1 (or any SD 1.x folder of the same
-layout) and with the tiny random-weight folder from ``tiny_pipeline``; both go
-through ``load_backend_from_folder``. The loop is written here instead of
+layout) and with the tiny random-weight folder from ``tiny_pipeline``; the
+registry builds both as ``RiffusionBackend``. The loop is written here instead of
 calling a pipeline so that prompts can be interpolated (text embeddings lerped,
 initial noises slerped, as Riffusion did) and clips of one width batched.
 """
