@@ -39,14 +39,16 @@ def test_missing_weight_file(copy):
 
 def test_config_from_another_model(copy):
     shutil.copyfile(copy / "vae" / "config.json", copy / "unet" / "config.json")
-    assert str(copy) in _load_error(copy)
+    message = _load_error(copy)
+    assert f"model folder {copy}: unet/ could not be loaded" in message
 
 
 def test_weights_of_the_wrong_shape(copy):
     config = json.loads((copy / "unet" / "config.json").read_text())
     config["block_out_channels"] = [c * 2 for c in config["block_out_channels"]]
     (copy / "unet" / "config.json").write_text(json.dumps(config))
-    assert str(copy) in _load_error(copy)
+    message = _load_error(copy)
+    assert f"model folder {copy}: unet/ could not be loaded" in message and "shape" in message
 
 
 def test_spectrogram_parameters_that_do_not_fit(copy):
@@ -63,7 +65,8 @@ def test_spectrogram_parameters_that_do_not_fit(copy):
 
 def test_unreadable_config(copy):
     (copy / "scheduler" / "scheduler_config.json").write_text("{not json")
-    assert str(copy) in _load_error(copy)
+    message = _load_error(copy)
+    assert f"model folder {copy}: scheduler/scheduler_config.json could not be loaded: JSONDecodeError" in message
 
 
 def test_a_checkpoint_file_instead_of_a_folder_says_so(tmp_path):

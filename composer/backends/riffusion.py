@@ -122,6 +122,16 @@ def _has_layout(folder: Path) -> bool:
     return all((folder / sub).is_dir() for sub in EXPECTED_LAYOUT)
 
 
+def _load_part(folder: Path, part: str, load: Callable[[Path], Any]) -> Any:
+    """``load(folder / part)``, any loading failure becoming a ModelFolderError that names the part."""
+    try:
+        return load(folder / part)
+    except (OSError, ValueError, KeyError, AttributeError, RuntimeError, TypeError) as exc:  # JSONDecodeError too
+        named = f"{part}/" if (folder / part).is_dir() else part
+        raise ModelFolderError(f"model folder {folder}: {named} could not be loaded: {type(exc).__name__}: {exc}; "
+                               f"expected {LAYOUT_HELP}") from exc
+
+
 def load_components(folder: Path, *, device: torch.device, dtype: torch.dtype) -> DiffusionComponents:
     """Load the five parts from a checked folder (never touches the network)."""
     import diffusers
@@ -129,20 +139,19 @@ def load_components(folder: Path, *, device: torch.device, dtype: torch.dtype) -
     from transformers import CLIPTextModel, CLIPTokenizer
 
     variants = check_model_folder(folder)
-    try:
-        unet = UNet2DConditionModel.from_pretrained(
-            folder / "unet", variant=variants["unet"], torch_dtype=dtype, local_files_only=True
-        )
-        vae = AutoencoderKL.from_pretrained(folder / "vae", variant=variants["vae"], torch_dtype=dtype, local_files_only=True)
-        text_encoder = CLIPTextModel.from_pretrained(
-            folder / "text_encoder", variant=variants["text_encoder"], local_files_only=True
-        )
-        tokenizer = CLIPTokenizer.from_pretrained(folder / "tokenizer", local_files_only=True)
-        scheduler_config = json.loads((folder / "scheduler" / "scheduler_config.json").read_text())
-        scheduler_cls = getattr(diffusers, scheduler_config.get("_class_name", "PNDMScheduler"))
-        scheduler = scheduler_cls.from_config(scheduler_config)
-    except (OSError, ValueError, KeyError, AttributeError, RuntimeError, TypeError, json.JSONDecodeError) as exc:
-        raise ModelFolderError(f"model folder {folder} could not be loaded: {exc}") from exc
+    unet = _load_part(folder, "unet", lambda path: UNet2DConditionModel.from_pretrained(
+        path, variant=variants["unet"], torch_dtype=dtype, local_files_only=True))
+    vae = _load_part(folder, "vae", lambda path: AutoencoderKL.from_pretrained(
+        path, variant=variants["vae"], torch_dtype=dtype, local_files_only=True))
+    text_encoder = _load_part(folder, "text_encoder", lambda path: CLIPTextModel.from_pretrained(
+        path, variant=variants["text_encoder"], local_files_only=True))
+    tokenizer = _load_part(folder, "tokenizer", lambda path: CLIPTokenizer.from_pretrained(path, local_files_only=True))
+
+    def load_scheduler(path: Path) -> Any:
+        config = json.loads(path.read_text())
+        return getattr(diffusers, config.get("_class_name", "PNDMScheduler")).from_config(config)
+
+    scheduler = _load_part(folder, "scheduler/scheduler_config.json", load_scheduler)
     if unet.config.cross_attention_dim != text_encoder.config.hidden_size:
         raise ModelFolderError(
             f"model folder {folder}: unet cross_attention_dim={unet.config.cross_attention_dim} does not match "
