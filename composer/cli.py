@@ -3,6 +3,7 @@ evaluate, evaluate-templates, bench, and `structure` (learned song forms)."""
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import functools
 import json
@@ -122,7 +123,7 @@ def render(
     loaded = time.perf_counter() - started
     result = render_outline(outline, output, model_backend, model=model, device=device.value, batch_size=batch_size,
                             progress=_progress_factory("rendering clips"))
-    result.stage_s = {"load": loaded, **result.stage_s}
+    result = dataclasses.replace(result, stage_s={"load": loaded, **result.stage_s})
     _summary(result, started)
 
 
@@ -164,7 +165,7 @@ def regenerate(
     result = regenerate_section(folder, section, model_backend, seed=seed, prompt=prompt, denoising=denoising,
                                 model=model, device=device.value, batch_size=batch_size,
                                 progress=_progress_factory("re-rendering"))
-    result.stage_s = {"load": loaded, **result.stage_s}
+    result = dataclasses.replace(result, stage_s={"load": loaded, **result.stage_s})
     _summary(result, started)
     if result.changed_samples:
         lo, hi = result.changed_samples

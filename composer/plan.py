@@ -51,6 +51,7 @@ class PlannedClip:
     denoising: float
     guidance: float
     steps: int
+    # the outline's negative prompt: what classifier-free guidance steers away from ("" = unconditional)
     negative_prompt: str
     # init audio: 'auto' (drum groove), 'none', or a WAV path
     groove: str
@@ -75,8 +76,10 @@ class PlannedSection:
     occurrence: int
     # musical role (intro, verse, chorus...) for grooves and pictures
     role: str
+    # first bar (0-based, from the song start) and length in whole bars
     start_bar: int
     bars: int
+    # span on the song grid in samples (end is one past the last) and in seconds
     start_sample: int
     end_sample: int
     start_s: float
@@ -100,10 +103,14 @@ class PlannedSection:
 class Plan:
     """The complete, sample-exact timeline of a song."""
 
+    # the outline's title
     title: str
+    # tempo in beats per minute, counted in beat_unit notes
     bpm: float
+    # time signature as beats per bar over beat unit (6/8 -> 6, 8)
     beats_per_bar: int
     beat_unit: int
+    # the backend's output rate; every sample position below is at this rate
     sample_rate_hz: int
     # samples of silence-free audio from the first downbeat to the end of the last bar
     total_samples: int
@@ -111,6 +118,7 @@ class Plan:
     pad_samples: int
     # default crossfade at clip joints inside a section, samples
     joint_fade_samples: int
+    # every section occurrence and every clip, in song order
     sections: tuple[PlannedSection, ...]
     clips: tuple[PlannedClip, ...]
     # the form actually used (differs from the outline with form: learned)

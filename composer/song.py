@@ -11,7 +11,7 @@ import importlib.metadata
 import json
 import platform
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -39,17 +39,24 @@ NOISE_NOTE = ("The tiny-random backend has random weights: this song is noise on
               "not music. Use the built-in model or --backend riffusion --model PATH for music.")
 
 
-@dataclass
+@dataclass(frozen=True)
 class SongResult:
     """What a render or regeneration did, for the CLI summary."""
 
+    # the song folder written
     folder: Path
+    # the timeline rendered
     plan: Plan
+    # take number now current in the folder
     take: int
+    # clips the backend rendered, and clips taken from the clip cache
     rendered_clips: int
     cached_clips: int
+    # seconds per stage (load, plan, the backend's stages, stitch, write)
     stage_s: dict[str, float] = field(default_factory=dict)
+    # regenerate only: [first, end) samples that may differ from the previous take
     changed_samples: Optional[tuple[int, int]] = None
+    # regenerate only: why the changed span reaches past the section, if it does
     note: Optional[str] = None
 
 
@@ -124,8 +131,7 @@ def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend,
                           device=device, groove_root=Path(manifest.get("groove_root", ".")), change=change,
                           batch_size=batch_size, progress=progress,
                           stages={"plan": time.perf_counter() - started})
-    result.changed_samples = span
-    return result
+    return replace(result, changed_samples=span)
 
 
 def _plan(outline: Outline, backend: SpectrogramBackend,

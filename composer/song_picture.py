@@ -115,7 +115,7 @@ def save_png(image: Image.Image, path: Path, *, metadata: dict[str, Any]) -> Pat
     return path
 
 
-def format_mmss(seconds: float) -> str:
+def format_axis_mmss(seconds: float) -> str:
     """125.4 -> '2:05' (whole seconds, for axis ticks)."""
     minutes, rest = divmod(int(round(seconds)), 60)
     return f"{minutes}:{rest:02d}"
@@ -198,7 +198,7 @@ def _text_width(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont)
 def _draw_title(draw: ImageDraw.ImageDraw, box: Layout, *, title: str, duration_s: float) -> None:
     font = _font(17)
     draw.text((box.plot_left, 15), _drawable(title, font), fill=_TEXT, font=font, anchor="lm")
-    draw.text((box.plot_right, 15), format_mmss(duration_s), fill=_DIM_TEXT, font=_font(14), anchor="rm")
+    draw.text((box.plot_right, 15), format_axis_mmss(duration_s), fill=_DIM_TEXT, font=_font(14), anchor="rm")
 
 
 def _draw_sections(draw: ImageDraw.ImageDraw, box: Layout, *, sections: Sequence[tuple[str, float, float]],
@@ -243,7 +243,7 @@ def _draw_time_axis(draw: ImageDraw.ImageDraw, box: Layout, *, duration_s: float
     for k in range(int(duration_s // step) + 1):
         x = time_to_x(time_s=k * step, duration_s=duration_s, width_px=box.width_px)
         draw.line((x, box.plot_bottom, x, box.plot_bottom + 4), fill=_DIM_TEXT)
-        text = format_mmss(k * step)
+        text = format_axis_mmss(k * step)
         half_w = _text_width(draw, text, font) / 2
         anchor = "lt" if x - half_w < 0 else "rt" if x + half_w > box.width_px else "mt"  # keep labels inside
         draw.text((x, box.plot_bottom + 6), text, fill=_TEXT, font=font, anchor=anchor)

@@ -215,11 +215,11 @@ def test_training_checkpoints_resumes_and_exports(tmp_path):
     assert all(np.isfinite(r["loss"]) and np.isfinite(r["val_loss_ema"]) for r in records)
 
     assert train_decoder(corpus, run, config=config, settings=settings, log=quiet) == 1
-    exported = export_model(run, tmp_path / "exported", log=quiet)
+    exported = export_model(run, tmp_path / "exported", makes_music=False, log=quiet)
     training = json.loads((exported / "model_index.json").read_text())["composer"]["training"]
     assert (training["vae_steps"], training["unet_steps"], training["decoder_finetune_steps"]) == (3, 3, 1)
     backend = BuiltinBackend(exported, device="cpu")
-    assert backend.makes_music is True
+    assert backend.makes_music is False  # what the export declared travels with the weights
     assert backend.render([request(num_samples=3000)])[0].shape == (3000,)
 
 

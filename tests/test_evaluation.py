@@ -114,6 +114,21 @@ def test_against_reports_changes_inside_the_regenerated_span(song, tmp_path):
     assert report["against"]["inside_regenerated_span"] is True
 
 
+def test_compare_audio_says_when_a_change_leaves_the_regenerated_span():
+    from composer.evaluation import compare_audio
+
+    old = np.zeros(1000, dtype=np.float32)
+    manifest = {"change": {"changed_samples": [200, 400]}}
+    inside, outside = old.copy(), old.copy()
+    inside[[200, 399]] = 0.5
+    outside[[250, 400]] = 0.5  # one sample past the end of the span
+    assert compare_audio(inside, old, manifest=manifest)["inside_regenerated_span"] is True
+    report = compare_audio(outside, old, manifest=manifest)
+    assert report["inside_regenerated_span"] is False
+    assert (report["changed_samples"], report["first_changed"], report["last_changed"]) == (2, 250, 400)
+    assert compare_audio(old, old, manifest=manifest) == {"same_length": True, "changed_samples": 0}
+
+
 def test_cli_evaluate_prints_report(song):
     result = CliRunner().invoke(app, ["evaluate", str(song)])
     assert result.exit_code == 0, result.output

@@ -96,11 +96,12 @@ def test_classifier_learns_a_separable_problem_and_not_shuffled_labels():
 def test_classifier_is_deterministic_and_leaves_the_global_rng_alone():
     x = np.random.default_rng(4).normal(size=(30, 5))
     y = ["a" if v > 0 else "b" for v in x[:, 0]]
-    torch.manual_seed(123)
-    before = torch.rand(1)
-    torch.manual_seed(123)
-    one = train_classifier(x, {"t": y}, seed=7, epochs=20)
-    assert torch.rand(1) == before
+    with torch.random.fork_rng():  # the test's own seeding must not leak into later tests either
+        torch.manual_seed(123)
+        before = torch.rand(1)
+        torch.manual_seed(123)
+        one = train_classifier(x, {"t": y}, seed=7, epochs=20)
+        assert torch.rand(1) == before
     two = train_classifier(x, {"t": y}, seed=7, epochs=20)
     np.testing.assert_array_equal(one.embed(x), two.embed(x))
 

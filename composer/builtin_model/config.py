@@ -105,11 +105,6 @@ def vae_factor(vae: VaeArchitecture) -> int:
     return 2 ** (len(vae.block_out_channels) - 1)
 
 
-def unet_factor(unet: UnetArchitecture) -> int:
-    """Latent cells the UNet halves away; latent sides must be multiples of it."""
-    return 2 ** (len(unet.block_out_channels) - 1)
-
-
 def config_to_dict(config: BuiltinModelConfig) -> dict[str, Any]:
     """JSON-able form (tuples become lists)."""
     data = asdict(config)

@@ -33,6 +33,7 @@ from composer.builtin_model.model import (
 from composer.builtin_model.text_encoder import encode_prompts, load_text_encoder
 from composer.codec.codec import SpectrogramCodec
 from composer.errors import ComposerError
+from composer.files import write_text_atomic
 from composer.seeds import derive_seed
 
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -96,7 +97,7 @@ def load_run_config(run_dir: str | Path, *, default: BuiltinModelConfig | None =
         return config_from_dict(json.loads(path.read_text()))
     config = default if default is not None else BuiltinModelConfig()
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic_text(path, json.dumps(config_to_dict(config), indent=2) + "\n")
+    write_text_atomic(path, json.dumps(config_to_dict(config), indent=2) + "\n")
     return config
 
 
@@ -267,8 +268,13 @@ def train_decoder(
     return step
 
 
-def export_model(run_dir: str | Path, weights_dir: str | Path, *, log: Callable[[str], None] = print) -> Path:
-    """Write the shipped folder (fp16 safetensors + configs) from the run's VAE and EMA UNet checkpoints."""
+def export_model(run_dir: str | Path, weights_dir: str | Path, *, makes_music: bool = True,
+                 log: Callable[[str], None] = print) -> Path:
+    """Write the shipped folder (fp16 safetensors + configs) from the run's VAE and EMA UNet checkpoints.
+
+    ``makes_music`` is what the folder declares to users (False makes render print that the output is
+    not music); whether a trained model earns it is measured by ``composer.builtin_model.evaluate``.
+    """
     run_dir = Path(run_dir)
     config = load_run_config(run_dir)
     vae, vae_step = load_trained_vae(run_dir, config=config, device=torch.device("cpu"))
@@ -292,7 +298,7 @@ def export_model(run_dir: str | Path, weights_dir: str | Path, *, log: Callable[
         "corpus_clips": len(json.loads((run_dir / "cache" / "units_train.json").read_text())["ids"]),
     }
     folder = save_builtin_model(weights_dir, config=config, vae=vae, unet=unet,
-                                latent_norm=LatentNorm(**unet_checkpoint["extra"]["latent_norm"]), makes_music=True,
+                                latent_norm=LatentNorm(**unet_checkpoint["extra"]["latent_norm"]), makes_music=makes_music,
                                 training=training)
     log(f"exported {folder}: VAE step {vae_step} (+{decoder_steps} decoder steps), "
         f"UNet step {unet_checkpoint['step']} (EMA)")
@@ -514,7 +520,7 @@ def _truncate_log(path: Path, *, after_step: int) -> None:
     """Drop log lines of steps past the checkpoint: they are about to be trained again."""
     if path.is_file():
         lines = [line for line in path.read_text().splitlines() if json.loads(line)["step"] <= after_step]
-        _write_atomic_text(path, "".join(line + "\n" for line in lines))
+        write_text_atomic(path, "".join(line + "\n" for line in lines))
 
 
 def _read_checkpoint(path: Path) -> dict[str, Any]:
@@ -541,9 +547,3 @@ def _log_step(stage_dir: Path, record: dict[str, Any], *, log: Callable[[str], N
         handle.write(json.dumps(record) + "\n")
     if record["step"] % 10 == 0 or any(key.startswith("val") for key in record):
         log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()))
-
-
-def _write_atomic_text(path: Path, text: str) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text)
-    os.replace(partial, path)

@@ -102,13 +102,6 @@ class Arrangement:
         """The part playing ``role``, or None."""
         return next((p for p in self.parts if p.role == role), None)
 
-    def to_pretty_midi(self) -> pretty_midi.PrettyMIDI:
-        """All parts as one PrettyMIDI (tempo and meter set)."""
-        midi = pretty_midi.PrettyMIDI(initial_tempo=float(self.bpm))
-        midi.time_signature_changes.append(pretty_midi.TimeSignature(self.beats_per_bar, 4, 0.0))
-        midi.instruments.extend(p.midi for p in self.parts)
-        return midi
-
 
 def _pick(options, rng: np.random.Generator):
     return options[int(rng.integers(len(options)))]
