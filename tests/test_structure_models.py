@@ -136,9 +136,18 @@ def test_training_learns_genre_specific_forms(small_model):
 
 
 def test_evaluation_beats_baselines_on_synthetic_corpus(corpus, small_model, tmp_path):
+    from structure_models.corpus import load_songs, split_songs
+    from structure_models.evaluate import per_section
+    from structure_models.train import known_songs, song_bits
+
     report = evaluate(data_path=corpus, model=small_model)
     rows = report["log_likelihood_per_section"]
     ours = rows[f"form model (order {small_model.order})"]
+    # held-out means the test split: its songs, scored one by one, give exactly the reported row
+    splits = split_songs(load_songs(corpus))
+    test = known_songs(small_model, splits["test"])
+    assert report["test_songs"] == len(test) > 0 and not {s.song_id for s in test} & {s.song_id for s in splits["train"]}
+    assert ours == pytest.approx(per_section([song_bits(small_model, song) for song in test]))
     for baseline in ("unigram", "first-order Markov"):
         assert ours["labels_bits"] < rows[baseline]["labels_bits"]
         assert ours["labels_bars_bits"] < rows[baseline]["labels_bars_bits"]
