@@ -107,7 +107,7 @@ def velocity_gain(velocity: int | np.ndarray) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=128)
-def one_shot(pitch: int, sample_rate_hz: int) -> np.ndarray:
+def one_shot(pitch: int, *, sample_rate_hz: int) -> np.ndarray:
     """The float64 one-shot of a GM drum key at velocity 127 (read-only, cached)."""
     voice = voice_for(pitch)
     rng = np.random.default_rng(_voice_seed(voice))
@@ -130,7 +130,7 @@ def mix_hits(*, onsets_samples: np.ndarray, pitches: np.ndarray, velocities: np.
     out = np.zeros(num_samples, dtype=np.float64)
     gains = velocity_gain(velocities)
     for i in order:
-        sound = one_shot(int(pitches[i]), sample_rate_hz)
+        sound = one_shot(int(pitches[i]), sample_rate_hz=sample_rate_hz)
         start = int(onsets[i])
         lo, hi = max(start, 0), min(start + sound.size, num_samples)
         if lo < hi:

@@ -56,7 +56,7 @@ def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, 
         inside = lambda t: t[(t >= lo) & (t < hi)]  # noqa: E731
         per_section.append({
             "name": s["name"], "occurrence": s["occurrence"], "start_s": lo, "end_s": hi,
-            "beat_f_measure": beat_f_measure(inside(tracked), inside(planned)),
+            "beat_f_measure": beat_f_measure(tracked_s=inside(tracked), planned_s=inside(planned)),
             "loudness_lufs": integrated_lufs(audio[s["start_sample"]:s["end_sample"]], sample_rate_hz=rate),
         })
     jumps = [abs(b["loudness_lufs"] - a["loudness_lufs"]) for a, b in zip(per_section, per_section[1:])]
@@ -76,7 +76,7 @@ def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, 
             spans.append((prev["start_sample"], s["end_sample"]))
             kinds.append("section" if first_of_section else "clip")
     beat_samples = np.array([grid.beat_start_sample(b) for b in range(n_beats + 1)])
-    seams = seam_scores(audio, joints, neighbourhood=spans, beat_samples=beat_samples, sample_rate_hz=rate)
+    seams = seam_scores(audio, joint_samples=joints, neighbourhood=spans, beat_samples=beat_samples, sample_rate_hz=rate)
 
     boundaries = np.array([s["start_s"] for s in sections])
     estimated = estimated_boundaries_s(audio, sample_rate_hz=rate, count=len(sections), bar_s=grid.bar_s)
@@ -92,7 +92,7 @@ def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, 
             "windows_within_2pct": float(np.mean(within)) if within else 0.0,
             "octave_errors": int(sum(w.octave_error for w in windows)),
         },
-        "beats": {"f_measure": beat_f_measure(tracked, planned), "tracked": int(tracked.size),
+        "beats": {"f_measure": beat_f_measure(tracked_s=tracked, planned_s=planned), "tracked": int(tracked.size),
                   "planned": int(planned.size)},
         "sections": per_section,
         "loudness": {"max_jump_db": max(jumps) if jumps else 0.0,
@@ -103,7 +103,7 @@ def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, 
         "joints_flagged": int(sum(s.flagged for s in seams)),
         "structure": {
             "planned_boundaries_s": boundaries.tolist(), "estimated_boundaries_s": estimated.tolist(),
-            "boundary_f_measure": boundary_f_measure(boundaries, estimated, duration_s=duration_s,
+            "boundary_f_measure": boundary_f_measure(planned_s=boundaries, estimated_s=estimated, duration_s=duration_s,
                                                      window_s=grid.bar_s),
             "same_name_similarity": same, "different_name_similarity": different,
             "repeats_more_similar": bool(same > different) if np.isfinite(same) and np.isfinite(different) else None,

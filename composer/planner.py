@@ -67,7 +67,7 @@ def plan_song(
     _check_overrides(overrides, form)
     occurrences = _occurrences(outline, form, sections, overrides)
 
-    joint_fade = max(grid.beats_to_samples(outline.render.crossfade_beats), declick_samples(sample_rate_hz))
+    joint_fade = max(grid.beats_to_samples(outline.render.crossfade_beats), declick_samples(sample_rate_hz=sample_rate_hz))
     max_clip_bars = max(1, math.floor(max_clip_s / grid.bar_s + 1e-9))
 
     planned_sections: list[PlannedSection] = []
@@ -93,12 +93,12 @@ def plan_song(
             start_bar=bar, bars=occ.spec.bars, start_sample=start, end_sample=end,
             start_s=start / sample_rate_hz, end_s=end / sample_rate_hz,
             prompt=occ.prompt, seed=occ.seed, transition=transition,
-            fade_samples=declick_samples(sample_rate_hz) if transition == "cut" else joint_fade,
+            fade_samples=declick_samples(sample_rate_hz=sample_rate_hz) if transition == "cut" else joint_fade,
             clip_indices=tuple(range(first_clip, len(clips))),
         ))
         bar += occ.spec.bars
 
-    pad = max(joint_fade, declick_samples(sample_rate_hz)) // 2 + 1
+    pad = max(joint_fade, declick_samples(sample_rate_hz=sample_rate_hz)) // 2 + 1
     return Plan(
         title=outline.title, bpm=float(outline.bpm), beats_per_bar=beats_per_bar, beat_unit=beat_unit,
         sample_rate_hz=sample_rate_hz, total_samples=grid.bar_start_sample(bar), pad_samples=pad,
@@ -236,6 +236,6 @@ def _check_overrides(overrides: dict[tuple[str, int], SectionOverride], form: li
                             f"{form.count(name)} occurrence(s) of {name!r})")
 
 
-def declick_samples(sample_rate_hz: int) -> int:
+def declick_samples(*, sample_rate_hz: int) -> int:
     """Length of the tiny fade that keeps a cut from clicking."""
     return max(2, round(DECLICK_S * sample_rate_hz))

@@ -129,7 +129,7 @@ def render_song(
             pending = [i for i in pending if i not in audio]
 
     stitch_started = time.perf_counter()
-    final = soft_limit(declick_edges(song.audio, fade_samples=declick_samples(plan.sample_rate_hz)))
+    final = soft_limit(declick_edges(song.audio, fade_samples=declick_samples(sample_rate_hz=plan.sample_rate_hz)))
     return RenderedSong(
         audio=final.astype(np.float32), clip_keys=tuple(keys),
         clip_gains_db=tuple(round(song.gains_db[i], 4) for i in range(len(keys))),
@@ -176,7 +176,8 @@ class _SongBuilder:
         self.gains_db[i] = gain_db
         add_clip(self.audio, clip_audio.astype(np.float64) * (10.0 ** (gain_db / 20.0)),
                  ClipPlacement(clip.start_sample, clip.end_sample, self.plan.pad_samples),
-                 fade_in=self.fades[i - 1] if i > 0 else 0, fade_out=self.fades[i] if i < last else 0,
+                 fade_in_samples=self.fades[i - 1] if i > 0 else 0,
+                 fade_out_samples=self.fades[i] if i < last else 0,
                  linear_in=i > 0 and self.coherent[i - 1], linear_out=i < last and self.coherent[i])
 
 

@@ -68,8 +68,8 @@ def test_stitching_clip_by_clip_gives_the_whole_song_stitch_bit_for_bit(plan, tm
             gains[i] = gain
     whole = stitch_clips([a.astype(np.float64) * 10.0 ** (g / 20.0) for a, g in zip(clips, gains)],
                          [ClipPlacement(c.start_sample, c.end_sample, plan.pad_samples) for c in plan.clips],
-                         joint_fades=joint_fades(plan), total_samples=plan.total_samples)
-    expected = soft_limit(declick_edges(whole, fade_samples=declick_samples(8000))).astype(np.float32)
+                         joint_fade_samples=joint_fades(plan), total_samples=plan.total_samples)
+    expected = soft_limit(declick_edges(whole, fade_samples=declick_samples(sample_rate_hz=8000))).astype(np.float32)
     assert np.array_equal(song.audio, expected)
     assert song.clip_gains_db == tuple(round(g, 4) for g in gains)
 

@@ -17,7 +17,7 @@ def _sine(n, *, freq_hz, start_sample=0, amp=0.5):
 
 
 def test_equal_power_curves():
-    out, into = equal_power_fade(101)
+    out, into = equal_power_fade(num_samples=101)
     np.testing.assert_allclose(out**2 + into**2, 1.0, atol=1e-12)
     assert out[0] > 0.99 and into[-1] > 0.99
 
@@ -28,7 +28,7 @@ def test_stitched_continuous_signal_is_seamless():
     pad, fade = 300, 400
     clips = [_sine(b - a + 2 * pad, freq_hz=220, start_sample=a - pad) for a, b in zip(bounds, bounds[1:])]
     places = [ClipPlacement(a, b, pad) for a, b in zip(bounds, bounds[1:])]
-    song = stitch_clips(clips, places, joint_fades=[fade, fade], total_samples=12000)
+    song = stitch_clips(clips, places, joint_fade_samples=[fade, fade], total_samples=12000)
     reference = _sine(12000, freq_hz=220)
     # equal-power on identical (correlated) material lifts the middle of the fade by up to sqrt(2)
     assert np.max(np.abs(song - reference)) < 0.5 * (np.sqrt(2) - 1) + 1e-9
@@ -42,12 +42,12 @@ def test_coherent_joints_fade_linearly_and_do_not_swell():
     pad, fade = 300, 400
     clips = [_sine(b - a + 2 * pad, freq_hz=220, start_sample=a - pad) for a, b in zip(bounds, bounds[1:])]
     places = [ClipPlacement(a, b, pad) for a, b in zip(bounds, bounds[1:])]
-    song = stitch_clips(clips, places, joint_fades=[fade, fade], total_samples=12000, coherent_joints=[True, True])
+    song = stitch_clips(clips, places, joint_fade_samples=[fade, fade], total_samples=12000, coherent_joints=[True, True])
     np.testing.assert_allclose(song, _sine(12000, freq_hz=220), atol=1e-12)
-    out, into = linear_fade(7)
+    out, into = linear_fade(num_samples=7)
     np.testing.assert_allclose(out + into, 1.0)
     with pytest.raises(ValueError, match="coherence"):
-        stitch_clips(clips, places, joint_fades=[fade, fade], total_samples=12000, coherent_joints=[True])
+        stitch_clips(clips, places, joint_fade_samples=[fade, fade], total_samples=12000, coherent_joints=[True])
 
 
 def test_splice_prefix_keeps_the_prefix_then_fades_into_the_clip():
@@ -65,8 +65,8 @@ def test_joint_is_centred_on_the_bar_line():
     a = np.ones(joint + 2 * pad)
     b = np.ones(2000 + 2 * pad) * -1
     song = stitch_clips([a, b], [ClipPlacement(0, joint, pad), ClipPlacement(joint, 4000, pad)],
-                        joint_fades=[fade], total_samples=4000)
-    start, stop = fade_window(joint, fade)
+                        joint_fade_samples=[fade], total_samples=4000)
+    start, stop = fade_window(joint_sample=joint, fade_samples=fade)
     assert np.all(song[:start] == 1.0) and np.all(song[stop:] == -1.0)
     # the sum crosses zero exactly at the joint (symmetric curves)
     crossing = np.argmax(song < 0)
@@ -78,7 +78,7 @@ def test_clicks_in_clips_land_where_they_were_placed():
     clip = np.zeros(1000 + 2 * pad)
     clip[pad + 500] = 1.0  # a click 500 samples into the clip's bars
     song = stitch_clips([np.zeros(1000 + 2 * pad), clip], [ClipPlacement(0, 1000, pad), ClipPlacement(1000, 2000, pad)],
-                        joint_fades=[100], total_samples=2000)
+                        joint_fade_samples=[100], total_samples=2000)
     assert np.argmax(song) == 1500
 
 
@@ -88,9 +88,9 @@ def test_replacing_one_clip_changes_only_its_span():
     pad, fade = 64, 100
     places = [ClipPlacement(a, b, pad) for a, b in zip(bounds, bounds[1:])]
     clips = [rng.standard_normal(1000 + 2 * pad) for _ in places]
-    before = stitch_clips(clips, places, joint_fades=[fade] * 3, total_samples=4000)
+    before = stitch_clips(clips, places, joint_fade_samples=[fade] * 3, total_samples=4000)
     clips[2] = rng.standard_normal(1000 + 2 * pad)
-    after = stitch_clips(clips, places, joint_fades=[fade] * 3, total_samples=4000)
+    after = stitch_clips(clips, places, joint_fade_samples=[fade] * 3, total_samples=4000)
     changed = np.flatnonzero(before != after)
     assert changed.min() >= 2000 - fade // 2 and changed.max() < 3000 + fade - fade // 2
     assert np.array_equal(before[: 2000 - fade // 2], after[: 2000 - fade // 2])
@@ -98,7 +98,7 @@ def test_replacing_one_clip_changes_only_its_span():
 
 def test_wrong_clip_length_is_rejected():
     with pytest.raises(ValueError, match="expected"):
-        stitch_clips([np.zeros(10)], [ClipPlacement(0, 100, 5)], joint_fades=[], total_samples=100)
+        stitch_clips([np.zeros(10)], [ClipPlacement(0, 100, 5)], joint_fade_samples=[], total_samples=100)
 
 
 def test_loudness_matching_and_limiter():

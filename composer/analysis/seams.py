@@ -34,7 +34,7 @@ def spectral_flux(audio: np.ndarray) -> np.ndarray:
     return np.concatenate([[0.0], flux])
 
 
-def seam_scores(audio: np.ndarray, joints: list[int], *, neighbourhood: list[tuple[int, int]],
+def seam_scores(audio: np.ndarray, *, joint_samples: list[int], neighbourhood: list[tuple[int, int]],
                 beat_samples: np.ndarray, sample_rate_hz: int) -> list[SeamScore]:
     """Score every joint against the onsets at the beats of its neighbourhood.
 
@@ -47,7 +47,7 @@ def seam_scores(audio: np.ndarray, joints: list[int], *, neighbourhood: list[tup
     flux = spectral_flux(audio)
     guard = max(1, int(0.005 * sample_rate_hz))
     scores = []
-    for joint, (lo, hi) in zip(joints, neighbourhood):
+    for joint, (lo, hi) in zip(joint_samples, neighbourhood):
         frame = int(round(joint / HOP_SAMPLES))
         near = flux[max(frame - 1, 0):frame + 2]
         beats = beat_samples[(beat_samples >= lo) & (beat_samples < hi) & (np.abs(beat_samples - joint) > guard)]

@@ -40,7 +40,7 @@ def estimated_boundaries_s(audio: np.ndarray, *, sample_rate_hz: int, count: int
     return np.asarray(first_bars, dtype=np.float64) * bar_s
 
 
-def boundary_f_measure(planned_s: np.ndarray, estimated_s: np.ndarray, *, duration_s: float,
+def boundary_f_measure(*, planned_s: np.ndarray, estimated_s: np.ndarray, duration_s: float,
                        window_s: float) -> float:
     """mir_eval boundary detection F-measure (interior boundaries only)."""
     reference = _intervals(planned_s, duration_s)

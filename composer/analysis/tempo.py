@@ -13,7 +13,7 @@ import numpy as np
 HOP_S = 0.004
 
 
-def hop_samples(sample_rate_hz: int) -> int:
+def hop_samples(*, sample_rate_hz: int) -> int:
     return max(1, round(HOP_S * sample_rate_hz))
 
 
@@ -34,7 +34,7 @@ class TempoWindow:
 
 def onset_envelope(audio: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
     return librosa.onset.onset_strength(y=audio.astype(np.float32), sr=sample_rate_hz,
-                                        hop_length=hop_samples(sample_rate_hz))
+                                        hop_length=hop_samples(sample_rate_hz=sample_rate_hz))
 
 
 def track_beats_s(audio: np.ndarray, *, sample_rate_hz: int, bpm_hint: float) -> tuple[float, np.ndarray]:
@@ -45,7 +45,7 @@ def track_beats_s(audio: np.ndarray, *, sample_rate_hz: int, bpm_hint: float) ->
     """
     envelope = onset_envelope(audio, sample_rate_hz=sample_rate_hz)
     tempo, beats = librosa.beat.beat_track(onset_envelope=envelope, sr=sample_rate_hz,
-                                           hop_length=hop_samples(sample_rate_hz), start_bpm=bpm_hint, units="time")
+                                           hop_length=hop_samples(sample_rate_hz=sample_rate_hz), start_bpm=bpm_hint, units="time")
     beats = np.asarray(beats, dtype=np.float64)
     if beats.size >= 3:
         return 60.0 / float(np.median(np.diff(beats))), beats
@@ -56,7 +56,7 @@ def windowed_tempo(audio: np.ndarray, *, sample_rate_hz: int, planned_bpm: float
                    tolerance: float = 0.02) -> list[TempoWindow]:
     """Tempo of consecutive ``window_s`` windows (the last partial window is kept if >= half a window)."""
     envelope = onset_envelope(audio, sample_rate_hz=sample_rate_hz)
-    hop = hop_samples(sample_rate_hz)
+    hop = hop_samples(sample_rate_hz=sample_rate_hz)
     frames_per_window = int(round(window_s * sample_rate_hz / hop))
     windows = []
     for start in range(0, envelope.size, frames_per_window):
@@ -75,7 +75,7 @@ def windowed_tempo(audio: np.ndarray, *, sample_rate_hz: int, planned_bpm: float
     return windows
 
 
-def beat_f_measure(tracked_s: np.ndarray, planned_s: np.ndarray, *, window_s: float = 0.07) -> float:
+def beat_f_measure(*, tracked_s: np.ndarray, planned_s: np.ndarray, window_s: float = 0.07) -> float:
     """mir_eval beat F-measure of tracked beats against the planned grid (first 5 s not skipped)."""
     if tracked_s.size == 0 or planned_s.size == 0:
         return 0.0

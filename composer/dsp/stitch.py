@@ -28,19 +28,19 @@ class ClipPlacement:
     pad_samples: int
 
 
-def equal_power_fade(length: int) -> tuple[np.ndarray, np.ndarray]:
-    """(fade_out, fade_in) of ``length`` samples with fade_out**2 + fade_in**2 == 1."""
-    theta = (np.arange(length, dtype=np.float64) + 0.5) / max(length, 1) * (np.pi / 2)
+def equal_power_fade(*, num_samples: int) -> tuple[np.ndarray, np.ndarray]:
+    """(fade_out, fade_in) of ``num_samples`` samples with fade_out**2 + fade_in**2 == 1."""
+    theta = (np.arange(num_samples, dtype=np.float64) + 0.5) / max(num_samples, 1) * (np.pi / 2)
     return np.cos(theta), np.sin(theta)
 
 
-def linear_fade(length: int) -> tuple[np.ndarray, np.ndarray]:
-    """(fade_out, fade_in) of ``length`` samples with fade_out + fade_in == 1."""
-    fade_in = (np.arange(length, dtype=np.float64) + 0.5) / max(length, 1)
+def linear_fade(*, num_samples: int) -> tuple[np.ndarray, np.ndarray]:
+    """(fade_out, fade_in) of ``num_samples`` samples with fade_out + fade_in == 1."""
+    fade_in = (np.arange(num_samples, dtype=np.float64) + 0.5) / max(num_samples, 1)
     return 1.0 - fade_in, fade_in
 
 
-def fade_window(joint_sample: int, fade_samples: int) -> tuple[int, int]:
+def fade_window(*, joint_sample: int, fade_samples: int) -> tuple[int, int]:
     """[start, stop) of a crossfade centred on ``joint_sample``."""
     start = joint_sample - fade_samples // 2
     return start, start + fade_samples
@@ -50,14 +50,15 @@ def stitch_clips(
     clips: Sequence[np.ndarray],
     placements: Sequence[ClipPlacement],
     *,
-    joint_fades: Sequence[int],
+    joint_fade_samples: Sequence[int],
     total_samples: int,
     coherent_joints: Sequence[bool] | None = None,
 ) -> np.ndarray:
-    """Overlap-add clips with a crossfade of ``joint_fades[i]`` samples between clip i and i+1.
+    """Overlap-add clips with a crossfade of ``joint_fade_samples[i]`` samples between clip i and i+1.
 
     ``coherent_joints[i]`` (default all False) makes that crossfade linear: clip i+1 continues clip i.
     """
+    joint_fades = joint_fade_samples
     coherent = [False] * len(joint_fades) if coherent_joints is None else list(coherent_joints)
     if (len(clips) != len(placements) or len(joint_fades) != max(0, len(clips) - 1)
             or len(coherent) != len(joint_fades)):
@@ -71,30 +72,31 @@ def stitch_clips(
         fade_out = joint_fades[i] if i < len(clips) - 1 else 0
         if max(fade_in, fade_out) // 2 + 1 > place.pad_samples + 1:
             raise ValueError(f"clip {i}: fades longer than twice the padding ({place.pad_samples})")
-        add_clip(song, audio.astype(np.float64), place, fade_in=fade_in, fade_out=fade_out,
+        add_clip(song, audio.astype(np.float64), place, fade_in_samples=fade_in, fade_out_samples=fade_out,
                  linear_in=i > 0 and coherent[i - 1], linear_out=i < len(clips) - 1 and coherent[i])
     return song
 
 
-def add_clip(song: np.ndarray, audio: np.ndarray, place: ClipPlacement, *, fade_in: int, fade_out: int,
-             linear_in: bool = False, linear_out: bool = False) -> None:
+def add_clip(song: np.ndarray, audio: np.ndarray, place: ClipPlacement, *, fade_in_samples: int,
+             fade_out_samples: int, linear_in: bool = False, linear_out: bool = False) -> None:
     """Overlap-add one faded clip into ``song`` in place (what ``stitch_clips`` does for each clip).
 
     At most two clips overlap at any sample, and IEEE addition of two terms is
     commutative, so adding clips one by one in any order gives the same song bit for bit.
     """
+    fade_in, fade_out = fade_in_samples, fade_out_samples
     origin = place.start_sample - place.pad_samples  # song sample of audio[0]
-    lo = fade_window(place.start_sample, fade_in)[0] if fade_in else place.start_sample
-    hi = fade_window(place.end_sample, fade_out)[1] if fade_out else place.end_sample
+    lo = fade_window(joint_sample=place.start_sample, fade_samples=fade_in)[0] if fade_in else place.start_sample
+    hi = fade_window(joint_sample=place.end_sample, fade_samples=fade_out)[1] if fade_out else place.end_sample
     lo, hi = max(lo, 0), min(hi, song.size)
     weights = np.ones(hi - lo, dtype=np.float64)
     if fade_in:
-        start, stop = fade_window(place.start_sample, fade_in)
-        _, ramp = (linear_fade if linear_in else equal_power_fade)(fade_in)
+        start, stop = fade_window(joint_sample=place.start_sample, fade_samples=fade_in)
+        _, ramp = (linear_fade if linear_in else equal_power_fade)(num_samples=fade_in)
         _apply(weights, ramp, start - lo, stop - lo)
     if fade_out:
-        start, stop = fade_window(place.end_sample, fade_out)
-        ramp, _ = (linear_fade if linear_out else equal_power_fade)(fade_out)
+        start, stop = fade_window(joint_sample=place.end_sample, fade_samples=fade_out)
+        ramp, _ = (linear_fade if linear_out else equal_power_fade)(num_samples=fade_out)
         _apply(weights, ramp, start - lo, stop - lo)
     song[lo:hi] += audio[lo - origin:hi - origin] * weights
 
@@ -128,7 +130,7 @@ def splice_prefix(audio: np.ndarray, prefix: np.ndarray, *, keep_samples: int, f
     keep = max(0, min(keep_samples, prefix.size - fade_samples, audio.size - fade_samples))
     out = np.array(audio, dtype=np.float32, copy=True)
     out[:keep] = prefix[:keep]
-    fade_out, fade_in = linear_fade(fade_samples)
+    fade_out, fade_in = linear_fade(num_samples=fade_samples)
     out[keep:keep + fade_samples] = (fade_out * prefix[keep:keep + fade_samples]
                                      + fade_in * audio[keep:keep + fade_samples]).astype(np.float32)
     return out
