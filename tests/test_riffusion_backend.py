@@ -12,12 +12,12 @@ import torch
 
 from composer.backends.base import ClipRequest
 from composer.backends.interpolation import lerp, slerp
+from composer.backends.model_folder import weights_fingerprint
 from composer.backends.riffusion import (
     RiffusionBackend,
     TinyRandomBackend,
     batch_requests,
     load_backend_from_folder,
-    weights_fingerprint,
 )
 from composer.backends.tiny_pipeline import build_tiny_pipeline_folder, ensure_tiny_pipeline_folder
 from composer.errors import BackendError, ModelFolderError
