@@ -101,7 +101,9 @@ def render(
                                                    "builtin, the model inside the package.")] = None,
     model: Annotated[Optional[str], typer.Option(help="Model folder or hub id (riffusion backend).")] = None,
     device: Annotated[Device, typer.Option(help="Where the model runs.")] = Device.auto,
-    batch_size: Annotated[int, typer.Option(min=1, max=64, help="Clips rendered per model call.")] = 4,
+    batch_size: Annotated[Optional[int], typer.Option(
+        min=1, max=64, help="Clips handed to the model per call (default: the backend's; 4 on a CPU, "
+                            "32 for riffusion on CUDA).")] = None,
 ) -> None:
     """Render an outline into a song folder: song.wav, song.mid, spectrogram.png, manifest.json."""
     from composer.backends.registry import load_backend
@@ -140,7 +142,9 @@ def regenerate(
         help="Model folder to load instead of the one the manifest names (say, after moving it); it must hold "
              "the same weights.")] = None,
     device: Annotated[Device, typer.Option(help="Where the model runs.")] = Device.auto,
-    batch_size: Annotated[int, typer.Option(min=1, max=64, help="Clips rendered per model call.")] = 4,
+    batch_size: Annotated[Optional[int], typer.Option(
+        min=1, max=64, help="Clips handed to the model per call (default: the backend's; 4 on a CPU, "
+                            "32 for riffusion on CUDA).")] = None,
 ) -> None:
     """Re-render one section; every sample outside it (and its crossfades) stays identical."""
     from composer.backends.registry import load_backend

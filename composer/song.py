@@ -70,7 +70,8 @@ def plan_for_backend(outline: Outline, backend_name: str, overrides: Optional[di
 
 
 def render_outline(outline_path: Path, folder: Path, backend: SpectrogramBackend, *, model: Optional[str],
-                   device: str, batch_size: int = 4, progress: Optional[ProgressFactory] = None) -> SongResult:
+                   device: str, batch_size: Optional[int] = None,
+                   progress: Optional[ProgressFactory] = None) -> SongResult:
     """Render an outline file into a song folder (a new take if the folder holds a song)."""
     started = time.perf_counter()
     outline = load_outline(outline_path)
@@ -92,7 +93,7 @@ def model_reference(model: str) -> str:
 
 
 def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend, *, seed: Optional[int],
-                       prompt: Optional[str], denoising: Optional[float], device: str, batch_size: int = 4,
+                       prompt: Optional[str], denoising: Optional[float], device: str, batch_size: Optional[int] = None,
                        model: Optional[str] = None, progress: Optional[ProgressFactory] = None) -> SongResult:
     """Re-render one section occurrence with a new seed/prompt; everything else stays sample-identical.
     ``model``: what the new take's manifest records as the model (default: the current take's)."""
@@ -142,7 +143,7 @@ def _plan(outline: Outline, backend: SpectrogramBackend,
 
 def _render_take(folder: Path, outline: Outline, plan: Plan, backend: SpectrogramBackend, *,
                  overrides: dict[tuple[str, int], SectionOverride], model: Optional[str], device: str,
-                 groove_root: Path, change: dict[str, Any], batch_size: int,
+                 groove_root: Path, change: dict[str, Any], batch_size: Optional[int],
                  progress: Optional[ProgressFactory], stages: dict[str, float]) -> SongResult:
     folder = Path(folder)
     with folder_lock(folder):
@@ -150,7 +151,8 @@ def _render_take(folder: Path, outline: Outline, plan: Plan, backend: Spectrogra
         tick = time.perf_counter()
         song = render_song(plan, backend, cache=ClipCache(clips_dir(folder)),
                            loudness_db=float(outline.render.loudness_db), groove_root=groove_root,
-                           batch_size=batch_size, continuation=outline.render.continuation,
+                           batch_size=batch_size or backend.preferred_batch_size,
+                           continuation=outline.render.continuation,
                            on_clip_done=progress(len(plan.clips)) if progress else None)
         stages["render"] = time.perf_counter() - tick - song.stitch_s
         stages["stitch"] = song.stitch_s

@@ -138,3 +138,30 @@ def test_the_next_batch_renders_while_the_last_one_is_stored(plan, tmp_path):
                        groove_root=tmp_path, batch_size=1)
     assert waited == [True]
     assert song.overlapped_stitch_s > 0.0 and len(song.rendered) >= 2
+
+
+class BatchRecorder(NoiseBackend):
+    """Records how many clips each render call gets; asks for ``preferred`` per call."""
+
+    def __init__(self, preferred: int) -> None:
+        super().__init__()
+        self.preferred, self.sizes = preferred, []
+
+    @property
+    def preferred_batch_size(self) -> int:
+        return self.preferred
+
+    def render(self, requests):
+        self.sizes.append(len(requests))
+        return super().render(requests)
+
+
+@pytest.mark.parametrize(("preferred", "asked", "largest"), [(4, None, 4), (8, None, 8), (8, 2, 2)])
+def test_render_hands_over_the_backends_preferred_batch_unless_told(tmp_path, preferred, asked, largest):
+    from composer.song import render_outline
+
+    outline = tmp_path / "song.yaml"  # 32 bars in 2-bar clips: 16 clips of one length
+    outline.write_text("title: t\nbpm: 120\nsections:\n  a: {bars: 32, prompt: one, groove: none}\nform: [a]\n")
+    backend = BatchRecorder(preferred)
+    render_outline(outline, tmp_path / "song", backend, model=None, device="cpu", batch_size=asked)
+    assert max(backend.sizes) == largest and sum(backend.sizes) == 16

@@ -226,3 +226,8 @@ def test_tiny_folder_renders_on_cuda_in_fp16(tiny_folder: Path) -> None:
     first = gpu.render([clip])[0]
     assert first.shape == (HALF_SECOND,) and np.all(np.isfinite(first))
     assert np.array_equal(first, gpu.render([clip])[0])
+
+
+def test_preferred_batch_is_what_one_unet_call_takes_and_at_least_four(tiny_folder: Path) -> None:
+    assert RiffusionBackend(tiny_folder, device="cpu").preferred_batch_size == 4  # a CPU renders one at a time
+    assert RiffusionBackend(tiny_folder, device="cpu", max_batch_size=32).preferred_batch_size == 32

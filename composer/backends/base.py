@@ -90,6 +90,12 @@ class SpectrogramBackend(abc.ABC):
         return 50
 
     @property
+    def preferred_batch_size(self) -> int:
+        """Clips the renderer hands over per ``render`` call when the user does not say: small
+        batches on a CPU let stitching overlap rendering; a GPU backend asks for what it can batch."""
+        return 4
+
+    @property
     def makes_music(self) -> bool:
         """False for random-weight models: the CLI and manifest then say it is noise."""
         return True
