@@ -76,7 +76,8 @@ def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, 
             spans.append((prev["start_sample"], s["end_sample"]))
             kinds.append("section" if first_of_section else "clip")
     beat_samples = np.array([grid.beat_start_sample(b) for b in range(n_beats + 1)])
-    seams = seam_scores(audio, joint_samples=joints, neighbourhood=spans, beat_samples=beat_samples, sample_rate_hz=rate)
+    seams = seam_scores(audio, joint_samples=joints, neighbourhood=spans, beat_samples=beat_samples,
+                        sample_rate_hz=rate)
 
     boundaries = np.array([s["start_s"] for s in sections])
     estimated = estimated_boundaries_s(audio, sample_rate_hz=rate, count=len(sections), bar_s=grid.bar_s)

@@ -67,7 +67,8 @@ def plan_song(
     _check_overrides(overrides, form)
     occurrences = _occurrences(outline, form, sections, overrides)
 
-    joint_fade = max(grid.beats_to_samples(outline.render.crossfade_beats), declick_samples(sample_rate_hz=sample_rate_hz))
+    joint_fade = max(grid.beats_to_samples(outline.render.crossfade_beats),
+                     declick_samples(sample_rate_hz=sample_rate_hz))
     max_clip_bars = max(1, math.floor(max_clip_s / grid.bar_s + 1e-9))
 
     planned_sections: list[PlannedSection] = []

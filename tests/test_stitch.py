@@ -42,7 +42,8 @@ def test_coherent_joints_fade_linearly_and_do_not_swell():
     pad, fade = 300, 400
     clips = [_sine(b - a + 2 * pad, freq_hz=220, start_sample=a - pad) for a, b in zip(bounds, bounds[1:])]
     places = [ClipPlacement(a, b, pad) for a, b in zip(bounds, bounds[1:])]
-    song = stitch_clips(clips, places, joint_fade_samples=[fade, fade], total_samples=12000, coherent_joints=[True, True])
+    song = stitch_clips(clips, places, joint_fade_samples=[fade, fade], total_samples=12000,
+                        coherent_joints=[True, True])
     np.testing.assert_allclose(song, _sine(12000, freq_hz=220), atol=1e-12)
     out, into = linear_fade(num_samples=7)
     np.testing.assert_allclose(out + into, 1.0)

@@ -146,7 +146,8 @@ def test_evaluation_beats_baselines_on_synthetic_corpus(corpus, small_model, tmp
     # held-out means the test split: its songs, scored one by one, give exactly the reported row
     splits = split_songs(load_songs(corpus))
     test = known_songs(small_model, splits["test"])
-    assert report["test_songs"] == len(test) > 0 and not {s.song_id for s in test} & {s.song_id for s in splits["train"]}
+    assert report["test_songs"] == len(test) > 0
+    assert not {song.song_id for song in test} & {song.song_id for song in splits["train"]}
     assert ours == pytest.approx(per_section([song_bits(small_model, song) for song in test]))
     for baseline in ("unigram", "first-order Markov"):
         assert ours["labels_bits"] < rows[baseline]["labels_bits"]
@@ -439,7 +440,8 @@ def test_cli_sample_at_the_limits_writes_an_outline_that_plans(cli, tmp_path):
         (lambda d: d.update(label_beta=float("nan")), "label_beta: Input should be a finite number"),
         (lambda d: d.update(max_bars=0), "max_bars: Input should be greater than or equal to 1"),
         (lambda d: d.update(labels=["verse", "verse"]), "labels: labels repeat: verse"),
-        (lambda d: d["label_counts"]["all"][""].update(chorus=-1), "label_counts.all.''.chorus: Input should be greater"),
+        (lambda d: d["label_counts"]["all"][""].update(chorus=-1),
+         "label_counts.all.''.chorus: Input should be greater"),
         (lambda d: d["label_counts"].pop("all"), "label_counts has no 'all' domain"),
         (lambda d: d["bars_counts"]["all"]["*"].update({"97": 1}), "bars_counts.all.*: length '97' is not a whole number"),
         (lambda d: d["copy_counts"]["all"].update(chorus=[5, 2]), "copy_counts.all.chorus: 5 successes out of 2 trials"),

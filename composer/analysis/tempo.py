@@ -45,7 +45,8 @@ def track_beats_s(audio: np.ndarray, *, sample_rate_hz: int, bpm_hint: float) ->
     """
     envelope = onset_envelope(audio, sample_rate_hz=sample_rate_hz)
     tempo, beats = librosa.beat.beat_track(onset_envelope=envelope, sr=sample_rate_hz,
-                                           hop_length=hop_samples(sample_rate_hz=sample_rate_hz), start_bpm=bpm_hint, units="time")
+                                           hop_length=hop_samples(sample_rate_hz=sample_rate_hz), start_bpm=bpm_hint,
+                                           units="time")
     beats = np.asarray(beats, dtype=np.float64)
     if beats.size >= 3:
         return 60.0 / float(np.median(np.diff(beats))), beats

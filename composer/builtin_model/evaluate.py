@@ -119,7 +119,8 @@ def evaluate_model(*, corpus_dir: Path, model_dir: Path, out_dir: Path, limit: i
 
     half_a, half_b = split_halves(test_rows, seed=seed)
     subset = half_a[:limit] if limit is not None else half_a
-    log(f"generating for {len(subset)} {split} captions (half A of {len(half_a)}); reference half B {len(half_b)} clips")
+    log(f"generating for {len(subset)} {split} captions (half A of {len(half_a)}); "
+        f"reference half B {len(half_b)} clips")
     generated: dict[str, np.ndarray] = {}
     coded: dict[str, np.ndarray] = {}  # features of the real clip after the codec alone (mel -> Griffin-Lim)
     clips, sheet_audio = [], {}
