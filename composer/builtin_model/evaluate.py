@@ -102,7 +102,8 @@ def evaluate_model(*, corpus_dir: Path, model_dir: Path, out_dir: Path, limit: i
     test_rows = load_rows(corpus_dir, split=split)
     train_rows = load_rows(corpus_dir, split=CLASSIFIER_SPLIT[split])
     if CLASSIFIER_SPLIT[split] == "train" and len(train_rows) > len(test_rows):
-        # the train split is 20x larger: as many clips as the validation split gives the test report's classifier
+        # the train split is 20x larger: a seeded sample, as large as the split evaluated, keeps the
+        # classifier as strong as the one the test report trains on the validation split
         keep = np.sort(np.random.default_rng(seed).choice(len(train_rows), size=len(test_rows), replace=False))
         train_rows = [train_rows[i] for i in keep]
     if not Path(model_dir).is_dir():

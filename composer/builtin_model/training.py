@@ -298,8 +298,8 @@ def export_model(run_dir: str | Path, weights_dir: str | Path, *, makes_music: b
         "corpus_clips": len(json.loads((run_dir / "cache" / "units_train.json").read_text())["ids"]),
     }
     folder = save_builtin_model(weights_dir, config=config, vae=vae, unet=unet,
-                                latent_norm=LatentNorm(**unet_checkpoint["extra"]["latent_norm"]), makes_music=makes_music,
-                                training=training)
+                                latent_norm=LatentNorm(**unet_checkpoint["extra"]["latent_norm"]),
+                                makes_music=makes_music, training=training)
     log(f"exported {folder}: VAE step {vae_step} (+{decoder_steps} decoder steps), "
         f"UNet step {unet_checkpoint['step']} (EMA)")
     return folder
