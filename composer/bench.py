@@ -15,6 +15,7 @@ from typing import Any, Optional
 
 import yaml
 
+from composer.errors import PlanError
 from composer.outline import outline_to_dict
 from composer.outline_model import MAX_SONG_S, Outline
 from composer.timing import parse_time_signature
@@ -23,7 +24,8 @@ from composer.timing import parse_time_signature
 def scaled_outline(outline: Outline, *, duration_s: float) -> dict[str, Any]:
     """The outline with its form cycled (or cut) to about ``duration_s``: same sections, longer or shorter song."""
     if outline.form == "learned":
-        raise ValueError("bench needs an outline with an explicit form")
+        raise PlanError("bench cycles an outline's form to each length: it needs an explicit form list, "
+                        "not form: learned")
     beats_per_bar, _ = parse_time_signature(outline.time_signature)
     bar_s = beats_per_bar * 60.0 / float(outline.bpm)
     form: list[str] = []

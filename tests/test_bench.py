@@ -34,3 +34,12 @@ def test_an_hour_long_benchmark_song_stays_within_the_outline_limit(template):
 
     data = scaled_outline(load_template(template), duration_s=MAX_SONG_S)
     outline_from_dict(data, source=f"{template} at 60 minutes")  # would raise past the limit
+
+
+def test_a_learned_form_cannot_be_cycled():
+    from composer.errors import PlanError
+
+    learned = outline_from_dict({"title": "l", "bpm": 110, "form": "learned",
+                                 "structure": {"genre": "pop", "duration": "3:00"}})
+    with pytest.raises(PlanError, match="needs an explicit form list"):
+        scaled_outline(learned, duration_s=60.0)
