@@ -98,7 +98,7 @@ def test_stft_matches_torch_and_inverts(params: SpectrogramParams) -> None:
     window = hann_window(params)
     spectrum = stft(torch.from_numpy(audio), params=params, window=window)
     torch.testing.assert_close(spectrum.abs(), torch_stft_magnitude(audio, params), rtol=1e-4, atol=1e-3)
-    restored = istft(spectrum, params=params, window=window, length=audio.size)
+    restored = istft(spectrum, params=params, window=window, num_samples=audio.size)
     np.testing.assert_allclose(restored.numpy(), audio, atol=1e-5)
 
 

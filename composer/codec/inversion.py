@@ -115,14 +115,14 @@ def griffin_lim(
     previous = torch.zeros_like(angles)
     for _ in range(params.griffin_lim_iters):
         spectrum[..., :bins] = low * angles
-        audio = istft_frames(spectrum, params=params, window=window, length=iterate_samples)
+        audio = istft_frames(spectrum, params=params, window=window, num_samples=iterate_samples)
         rebuilt = stft_frames(audio, params=params, window=window)[..., :bins]
         angles = torch.sgn(torch.sub(rebuilt, previous, alpha=momentum))
         if own is not None:
             angles = _hold_phase(angles, own)
         previous = rebuilt
     spectrum[..., :bins] = low * angles
-    return istft_frames(spectrum, params=params, window=window, length=num_samples)
+    return istft_frames(spectrum, params=params, window=window, num_samples=num_samples)
 
 
 def _hold_phase(angles: torch.Tensor, own: torch.Tensor) -> torch.Tensor:

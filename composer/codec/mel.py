@@ -57,9 +57,11 @@ def stft(audio: torch.Tensor, *, params: SpectrogramParams, window: torch.Tensor
     return stft_frames(audio, params=params, window=window).transpose(-1, -2)
 
 
-def istft(spectrum: torch.Tensor, *, params: SpectrogramParams, window: torch.Tensor, length: int) -> torch.Tensor:
-    """Inverse of ``stft``: [..., n_freqs, frames] -> [..., length]."""
-    return istft_frames(spectrum.transpose(-1, -2).contiguous(), params=params, window=window, length=length)
+def istft(spectrum: torch.Tensor, *, params: SpectrogramParams, window: torch.Tensor,
+          num_samples: int) -> torch.Tensor:
+    """Inverse of ``stft``: [..., n_freqs, frames] -> [..., num_samples]."""
+    return istft_frames(spectrum.transpose(-1, -2).contiguous(), params=params, window=window,
+                        num_samples=num_samples)
 
 
 def stft_frames(audio: torch.Tensor, *, params: SpectrogramParams, window: torch.Tensor) -> torch.Tensor:
@@ -80,26 +82,26 @@ def stft_frames(audio: torch.Tensor, *, params: SpectrogramParams, window: torch
 
 
 def istft_frames(
-    spectrum: torch.Tensor, *, params: SpectrogramParams, window: torch.Tensor, length: int
+    spectrum: torch.Tensor, *, params: SpectrogramParams, window: torch.Tensor, num_samples: int
 ) -> torch.Tensor:
-    """Least-squares inverse of ``stft_frames`` (windowed overlap-add), exactly ``length`` samples."""
+    """Least-squares inverse of ``stft_frames`` (windowed overlap-add), exactly ``num_samples`` samples."""
     num_frames = spectrum.shape[-2]
     batch = spectrum.reshape(-1, *spectrum.shape[-2:])
     frames = torch.fft.irfft(batch, n=params.n_fft)[..., : params.win_length] * window
     total = (num_frames - 1) * params.hop_length + params.win_length
-    envelope = overlap_add((window**2).expand(1, num_frames, -1), params=params, total=total)
-    audio = overlap_add(frames, params=params, total=total) / envelope.clamp_min(1e-11)
+    envelope = overlap_add((window**2).expand(1, num_frames, -1), params=params, num_samples=total)
+    audio = overlap_add(frames, params=params, num_samples=total) / envelope.clamp_min(1e-11)
     offset = window_offset(params)
-    if offset + length > total:
-        raise ValueError(f"{num_frames} frames cover {total - offset} samples, not {length}")
-    return audio[:, offset : offset + length].reshape(*spectrum.shape[:-2], length)
+    if offset + num_samples > total:
+        raise ValueError(f"{num_frames} frames cover {total - offset} samples, not {num_samples}")
+    return audio[:, offset : offset + num_samples].reshape(*spectrum.shape[:-2], num_samples)
 
 
-def overlap_add(frames: torch.Tensor, *, params: SpectrogramParams, total: int) -> torch.Tensor:
-    """[batch, frames, win_length] -> [batch, total] summed at hop spacing."""
+def overlap_add(frames: torch.Tensor, *, params: SpectrogramParams, num_samples: int) -> torch.Tensor:
+    """[batch, frames, win_length] -> [batch, num_samples] summed at hop spacing."""
     folded = F.fold(
         frames.transpose(-1, -2),
-        output_size=(1, total),
+        output_size=(1, num_samples),
         kernel_size=(1, params.win_length),
         stride=(1, params.hop_length),
     )
