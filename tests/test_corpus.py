@@ -15,8 +15,10 @@ import soundfile
 
 from composer.builtin_model.corpus import harmony as hm
 from composer.builtin_model.corpus.arrangement import compose_arrangement
+from composer.builtin_model.corpus.bass_parts import BASS_PATTERNS
 from composer.builtin_model.corpus.build import build_corpus
 from composer.builtin_model.corpus.captions import caption
+from composer.builtin_model.corpus.chord_parts import CHORD_PATTERNS
 from composer.builtin_model.corpus.dataset import (
     CorpusConfig,
     arrangement_id,
@@ -27,8 +29,8 @@ from composer.builtin_model.corpus.dataset import (
 )
 from composer.builtin_model.corpus.drums import GROOVES, drum_part
 from composer.builtin_model.corpus.instruments import INSTRUMENTS
+from composer.builtin_model.corpus.lead_parts import LEAD_RHYTHMS
 from composer.builtin_model.corpus.notes import swing_beat, to_instrument
-from composer.builtin_model.corpus.parts import BASS_PATTERNS, CHORD_PATTERNS, LEAD_RHYTHMS
 from composer.builtin_model.corpus.render import Loudness, choose_soundfont, normalise_loudness, render_part
 from composer.builtin_model.corpus.styles import STYLES, split_option
 from composer.builtin_model.corpus.tags import clip_tags

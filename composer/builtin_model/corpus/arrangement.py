@@ -9,10 +9,13 @@ import numpy as np
 import pretty_midi
 
 from . import harmony as hm
+from .bass_parts import BASS_PATTERNS
+from .chord_parts import CHORD_PATTERNS, pad_part, timpani_part
 from .drums import GROOVES, drum_part
+from .harmony_grid import Harmony
 from .instruments import INSTRUMENTS, instrument
+from .lead_parts import LEAD_RHYTHMS, lead_melody
 from .notes import BeatNote, to_instrument
-from .parts import BASS_PATTERNS, CHORD_PATTERNS, LEAD_RHYTHMS, Harmony, lead_melody, pad_part, timpani_part
 from .seeds import derive_seed
 from .styles import Style, split_option
 

@@ -1,7 +1,8 @@
 """The styles the corpus composes: tempo, meter, harmony, instrumentation, feel.
 
 Part options are written "instrument_key:pattern"; patterns are implemented in
-``parts.py`` (pitched parts) and grooves in ``drums.py``.
+``bass_parts.py``, ``chord_parts.py`` and ``lead_parts.py`` (pitched parts) and
+grooves in ``drums.py``.
 """
 
 from __future__ import annotations
