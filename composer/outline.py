@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from composer.errors import OutlineError
-from composer.outline_model import Outline, RuleError
+from composer.outline_model import MAX_TITLE_CHARS, Outline, RuleError
 
 Loc = tuple[Any, ...]
 
@@ -39,17 +39,21 @@ def load_outline(path: str | Path) -> Outline:
         raise OutlineError(f"{path}: is a folder, expected a YAML outline file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise OutlineError(f"{path}: cannot read outline: {exc}") from None
-    return parse_outline(text, source=str(path))
+    return parse_outline(text, source=str(path), default_title=path.stem)
 
 
-def parse_outline(text: str, *, source: str = "<outline>") -> Outline:
-    """Validate outline text; ``source`` names it in error messages."""
+def parse_outline(text: str, *, source: str = "<outline>", default_title: str | None = None) -> Outline:
+    """Validate outline text; ``source`` names it in error messages, ``default_title`` stands in for a missing
+    title (the file's name)."""
     data, lines = _load_yaml_with_lines(text, source=source)
     if not isinstance(data, dict):
         raise OutlineError(
-            f"{source}:1: an outline must be a YAML mapping with title, bpm, sections and form "
-            f"(got {type(data).__name__})"
+            f"{source}:1: an outline must be a YAML mapping with bpm and sections (and optionally title, form, "
+            f"time_signature, ...) (got {type(data).__name__})"
         )
+    if "title" not in data and default_title and default_title.strip():
+        # set, not defaulted, so the manifest keeps the title the song was made with
+        data = {"title": default_title.strip()[:MAX_TITLE_CHARS], **data}
     try:
         outline = Outline.model_validate(data)
     except ValidationError as exc:
@@ -208,6 +212,9 @@ _shown.maxstring, _shown.maxother, _shown.maxlist, _shown.maxdict, _shown.maxlev
 
 def _format_validation_error(exc: ValidationError, *, data: Any, lines: Lines, source: str) -> str:
     located = [(_error_loc(error, data), error) for error in exc.errors()]
+    if isinstance(data, dict) and data.get("form") is None:
+        # the form was not written: it is the sections in order, so its errors are the sections'
+        located = [(("sections",) + loc[1:] if loc[:1] == ("form",) else loc, error) for loc, error in located]
     # a union (form: 'learned' or a list) fails once per branch: the errors inside the branch that
     # matched the shape explain it, so drop errors about a key when there are errors below it
     deeper = {loc[:n] for loc, _ in located for n in range(len(loc))}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Literal, Optional, Union
+from typing import Any, Literal, Optional, Union
 
 from pydantic import (
     BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, field_validator, model_validator,
@@ -151,7 +151,10 @@ class LearnedStructure(_Strict):
 class Outline(_Strict):
     """A whole song: tempo, metre, named sections and their order."""
 
-    title: StrictStr = Field(min_length=1, max_length=MAX_TITLE_CHARS)
+    title: StrictStr = Field(
+        "Untitled", min_length=1, max_length=MAX_TITLE_CHARS,
+        description="Song title; default: the outline file's name.",
+    )
     bpm: Number = Field(
         ge=MIN_BPM, le=MAX_BPM, description="Tempo in beats per minute (of the time signature's beat unit)."
     )
@@ -168,9 +171,10 @@ class Outline(_Strict):
     negative_prompt: StrictStr = Field("", max_length=1000)
     render: RenderSettings = Field(default_factory=RenderSettings)
     sections: dict[StrictStr, SectionSpec] = Field(default_factory=dict)
-    form: Union[Literal["learned"], list[StrictStr]] = Field(
+    form: Optional[Union[Literal["learned"], list[StrictStr]]] = Field(
+        None,
         description=f"Order of section names (repeats allowed), at most {format_mmss(MAX_SONG_S)} in all, "
-                    "or 'learned' to sample one."
+                    "or 'learned' to sample one; default: every section once, in the order written.",
     )
     structure: Optional[LearnedStructure] = Field(None, description="Required with form: learned.")
 
@@ -192,8 +196,21 @@ class Outline(_Strict):
                 )
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _form_defaults_to_sections(cls, data: Any) -> Any:
+        # filled in before validation, so the manifest records the form that was played
+        if isinstance(data, dict) and data.get("form") is None and isinstance(data.get("sections"), dict) \
+                and data["sections"]:
+            return {**data, "form": list(data["sections"])}
+        return data
+
     @model_validator(mode="after")
     def _form_matches_sections(self) -> "Outline":
+        if self.form is None:
+            raise RuleError(("is empty" if "sections" in self.model_fields_set else "is missing")
+                            + ": define the song's sections (bars and prompt each), played in the order "
+                            "written unless a 'form' lists them", field="sections")
         if self.form == "learned":
             if self.structure is None:
                 raise RuleError(

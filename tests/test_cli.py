@@ -68,7 +68,7 @@ def test_templates_new_and_schema(tmp_path):
     unknown = runner.invoke(app, ["new", "--template", "polka", "-o", str(tmp_path / "x.yaml")])
     assert unknown.exit_code == 2 and "available:" in unknown.output
     schema = json.loads(runner.invoke(app, ["schema"]).output)
-    assert "sections" in schema["properties"] and "form" in schema["required"]
+    assert "sections" in schema["properties"] and schema["required"] == ["bpm"]
 
 
 def test_backends_lists_tiny_random():

@@ -7,7 +7,8 @@ import textwrap
 import pytest
 
 from composer.errors import OutlineError
-from composer.outline import load_outline, parse_outline
+from composer.outline import load_outline, outline_to_dict, parse_outline
+from composer.planner import plan_song
 from composer.templates_catalog import template_names, template_path
 
 GOOD = """\
@@ -65,7 +66,37 @@ def test_bad_outline_names_line_and_field(old, new, line, expected):
 
 
 def test_missing_required_field():
-    assert "title: required field is missing" in _error(GOOD.replace("title: Test song\n", ""))
+    assert "bpm: required field is missing" in _error(GOOD.replace("bpm: 120\n", ""))
+    assert "song.yaml:1: sections: is missing" in _error("bpm: 120\n")
+    assert "song.yaml:2: sections: is empty" in _error("bpm: 120\nsections: {}\n")
+
+
+def test_title_defaults_to_the_file_name_and_is_kept(tmp_path):
+    path = tmp_path / "night drive.yaml"
+    path.write_text(GOOD.replace("title: Test song\n", ""))
+    outline = load_outline(path)
+    assert outline.title == "night drive"
+    assert outline_to_dict(outline)["title"] == "night drive"  # recorded in the manifest
+    assert parse_outline(GOOD.replace("title: Test song\n", "")).title == "Untitled"
+    path.write_text(GOOD)
+    assert load_outline(path).title == "Test song"
+
+
+def test_form_defaults_to_the_sections_in_written_order():
+    text = GOOD.split("form:")[0]
+    outline = parse_outline(text)
+    assert outline.form == ["verse", "chorus"]
+    assert outline_to_dict(outline)["form"] == ["verse", "chorus"]  # recorded, so a re-render plays the same
+    assert plan_song(outline, sample_rate_hz=22_050, max_clip_s=5.0).form == ("verse", "chorus")
+    # an explicit null is no form either; an explicit empty list is still an error
+    assert parse_outline(text + "form:\n").form == ["verse", "chorus"]
+    assert "form: is empty" in _error(text + "form: []\n")
+
+
+def test_an_unwritten_form_reports_its_errors_at_the_sections():
+    text = "bpm: 60\nsections:\n  v: {bars: 1024, prompt: rock}\n"
+    message = _error(text)
+    assert message.startswith("song.yaml:2: sections: the song lasts 68:16.0")
 
 
 def test_duplicate_key_is_an_error():
