@@ -1,0 +1,233 @@
+"""Pydantic validation errors turned into messages that name the line, the field and what is allowed.
+
+A wrong type says what the field holds, a number out of range gives the range, an unknown key
+suggests the nearest allowed one, and a form naming an undefined section suggests the nearest name.
+"""
+
+from __future__ import annotations
+
+import difflib
+import reprlib
+import types
+from typing import Annotated, Any, Literal, Optional, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+
+from composer.errors import OutlineError
+from composer.outline_model import Outline, RuleError
+from composer.outline_yaml import Lines, Loc, dotted, line_of
+
+# pydantic error types that mean "wrong kind of value" (a union lists one per branch)
+_TYPE_ERRORS = {"int_from_float", "literal_error", "union_tag_invalid", "int_parsing", "float_parsing"}
+_RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+_LENGTH_ERRORS = {"string_too_short", "string_too_long"}
+# what a field holds, where its type alone says it badly
+_EXPECTED = {
+    "form": "a list of section names such as [verse, chorus, verse], or 'learned'",
+    "duration": "seconds or 'm:ss' text such as '3:30'",
+    "sections": "a mapping from section names to their settings (bars, prompt, ...)",
+}
+_shown = reprlib.Repr()
+_shown.maxstring, _shown.maxother, _shown.maxlist, _shown.maxdict, _shown.maxlevel = 60, 60, 6, 4, 3
+
+
+def format_validation_error(exc: ValidationError, *, data: Any, lines: Lines, source: str) -> str:
+    located = [(_error_loc(error, data), error) for error in exc.errors()]
+    if isinstance(data, dict) and data.get("form") is None:
+        # the form was not written: it is the sections in order, so its errors are the sections'
+        located = [(("sections",) + loc[1:] if loc[:1] == ("form",) else loc, error) for loc, error in located]
+    # a union (form: 'learned' or a list) fails once per branch: the errors inside the branch that
+    # matched the shape explain it, so drop errors about a key when there are errors below it
+    deeper = {loc[:n] for loc, _ in located for n in range(len(loc))}
+    by_loc: dict[Loc, list[dict[str, Any]]] = {}
+    for loc, error in located:
+        if loc not in deeper:
+            by_loc.setdefault(loc, []).append(error)
+    messages = []
+    for loc, errors in by_loc.items():
+        prefix = f"{source}:{line_of(loc, lines)}: {dotted(loc)}"
+        if all(_is_type_error(error) and "[key]" not in error["loc"] for error in errors) and _expected(loc):
+            messages.append(f"{prefix}: {_wrong_type(errors[0], loc)}")  # one message for every branch
+        else:
+            messages += [f"{prefix}: {_explain(error, loc)}" for error in errors]
+    return "\n".join(dict.fromkeys(messages))
+
+
+def _error_loc(error: dict[str, Any], data: Any) -> Loc:
+    """Key path the error is about: the document's own keys, plus the key a cross-field rule names."""
+    loc = _clean_loc(error["loc"], data, missing=error["type"] == "missing")
+    cause = (error.get("ctx") or {}).get("error")
+    return loc + cause.field if isinstance(cause, RuleError) else loc
+
+
+def _clean_loc(loc: Loc, data: Any, *, missing: bool = False) -> Loc:
+    """Drop the union branch names pydantic puts in locations ('list[str]', 'int'), keeping real keys.
+
+    Follows the document itself: a part is kept only if it is a key or index of the data at that point.
+    """
+    kept: list[Any] = []
+    node = data
+    for part in loc:
+        if part == "[key]":  # the mapping key itself is wrong (not text): point at it
+            break
+        if isinstance(node, dict) and part in node:
+            kept.append(str(part))  # as the walk saw the key: 'sections: {1: ...}' is at key '1'
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            kept.append(part)
+            node = node[part]
+        elif missing and isinstance(node, dict) and part == loc[-1]:
+            kept.append(part)  # a missing field: name it
+    return tuple(kept)
+
+
+def _is_type_error(error: dict[str, Any]) -> bool:
+    return error["type"].endswith("_type") or error["type"] in _TYPE_ERRORS
+
+
+def _explain(error: dict[str, Any], loc: Loc) -> str:
+    kind = error["type"]
+    given = error.get("input")
+    if kind == "extra_forbidden":
+        return _unknown_key_message(loc)
+    if kind == "missing":
+        return "required field is missing"
+    if "[key]" in error["loc"]:
+        return f"key {_shown.repr(given)} must be text (a name that starts with a letter)"
+    allowed = f"; allowed: {_expected(loc)}" if _expected(loc) else ""
+    if kind in _RANGE_ERRORS:
+        return f"{error['msg'].lower()} (got {_shown.repr(given)}){allowed}"
+    if kind in _LENGTH_ERRORS:
+        return f"{error['msg'].lower()} (got {len(given)} characters)"
+    if _is_type_error(error):
+        return f"{error['msg']} (got {_type_name(given)} {_shown.repr(given)})"
+    return f"{error['msg'].removeprefix('Value error, ')}"
+
+
+def _wrong_type(error: dict[str, Any], loc: Loc) -> str:
+    given = error.get("input")
+    message = f"must be {_expected(loc)} (got {_type_name(given)} {_shown.repr(given)}"
+    if isinstance(given, str) and _is_number(given) and "number" in str(_expected(loc)):
+        message += ", which YAML reads as text: write numbers unquoted, exponents as 1.0e+3"
+    elif isinstance(given, str) and get_origin(_annotation(loc)) is Literal:
+        hint = difflib.get_close_matches(given, [str(v) for v in get_args(_annotation(loc))], n=1)
+        message += f"; did you mean {hint[0]!r}?" if hint else ""
+    return message + ")"
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _expected(loc: Loc) -> Optional[str]:
+    """What the key at ``loc`` may hold, with its range: 'a number from 40 to 240'; None if unknown."""
+    if loc[:1] == ("sections",) and len(loc) == 2:
+        return "a mapping with at least bars and prompt"
+    if loc[:1] == ("form",) and len(loc) == 2:
+        return "a section name (text)"
+    info = _field_info(loc)
+    if info is None:
+        return None
+    return _EXPECTED.get(loc[-1]) or _kind(info.annotation) + _bounds(info)
+
+
+def _field_info(loc: Loc) -> Optional[FieldInfo]:
+    model = _model_at(loc[:-1]) if loc else None
+    return None if model is None else model.model_fields.get(loc[-1])
+
+
+def _annotation(loc: Loc) -> Any:
+    info = _field_info(loc)
+    return None if info is None else info.annotation
+
+
+def _kind(annotation: Any) -> str:
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _kind(args[0])
+    if origin in (Union, types.UnionType):
+        kinds = [_kind(arg) for arg in args if arg is not type(None)]
+        if "a number" in kinds:  # int | float: just 'a number'
+            kinds = [kind for kind in kinds if kind != "a whole number"]
+        return " or ".join(dict.fromkeys(kinds))
+    if origin is Literal:
+        return "one of " + ", ".join(repr(arg) for arg in args)
+    if origin is list:
+        return f"a list of {_kind(args[0])}"
+    if origin is dict or (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        return "a mapping"
+    return {bool: "true or false", int: "a whole number", float: "a number", str: "text"}.get(annotation, "a value")
+
+
+def _bounds(info: FieldInfo) -> str:
+    """' from 40 to 240', ', more than 0 and at most 1', ' of 1-200 characters', or ''."""
+    limits = {name: getattr(item, name) for item in info.metadata
+              for name in ("ge", "gt", "le", "lt", "min_length", "max_length") if hasattr(item, name)}
+    if "lt" in limits and _kind(info.annotation).endswith("whole number"):
+        limits["le"] = limits.pop("lt") - 1  # whole numbers below 2**63: at most 2**63 - 1
+    if "ge" in limits and "le" in limits:
+        return f" from {limits['ge']:g} to {limits['le']:g}" if _all_small(limits) else (
+            f" from {limits['ge']} to {limits['le']}")
+    clauses = [f"{words} {limits[name]:g}" for name, words in
+               (("gt", "more than"), ("ge", "at least"), ("lt", "less than"), ("le", "at most")) if name in limits]
+    if clauses:
+        return ", " + " and ".join(clauses)
+    low, high = limits.get("min_length"), limits.get("max_length")
+    if high is not None:
+        return f" of {low or 0}-{high} characters" if low else f" of at most {high} characters"
+    return ""
+
+
+def _all_small(limits: dict[str, Any]) -> bool:
+    # ':g' writes 2**63 - 1 as 9.22337e+18: show big bounds in full
+    return all(abs(value) < 1e6 for value in limits.values())
+
+
+def _unknown_key_message(loc: Loc) -> str:
+    if not loc:
+        return "unknown key"
+    key = str(loc[-1])
+    allowed = _allowed_keys(loc[:-1])
+    hint = difflib.get_close_matches(key, allowed, n=1)
+    guess = f"; did you mean {hint[0]!r}?" if hint else "."
+    return f"unknown key {key!r}{guess} Allowed here: {', '.join(sorted(allowed))}"
+
+
+def _model_at(parent: Loc) -> Optional[type[BaseModel]]:
+    """The model whose fields the mapping at ``parent`` holds, if any."""
+    from composer.outline_model import LearnedStructure, RenderSettings, SectionSpec
+
+    models: dict[Loc, type[BaseModel]] = {(): Outline, ("render",): RenderSettings, ("structure",): LearnedStructure}
+    if parent[:1] == ("sections",) and len(parent) == 2:
+        return SectionSpec
+    return models.get(parent)
+
+
+def _allowed_keys(parent: Loc) -> list[str]:
+    model = _model_at(parent[:1] if parent[:1] in {("render",), ("structure",)} else parent[:2]) or Outline
+    return list(model.model_fields)
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "text", bool: "a boolean", type(None): "nothing"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def check_form_names(outline: Outline, *, lines: Lines, source: str) -> None:
+    if outline.form == "learned":
+        return
+    defined = list(outline.sections)
+    for index, name in enumerate(outline.form):
+        if name not in outline.sections:
+            hint = difflib.get_close_matches(name, defined, n=1)
+            guess = f"; did you mean {hint[0]!r}?" if hint else "."
+            raise OutlineError(
+                f"{source}:{line_of(('form', index), lines)}: form[{index}]: section {name!r} is not defined"
+                f"{guess} Defined sections: {', '.join(defined)}"
+            )
