@@ -239,7 +239,7 @@ def joint_fades(plan: Plan) -> list[int]:
         else:
             fade = plan.joint_fade_samples
         shortest = min(before.end_sample - before.start_sample, after.end_sample - after.start_sample)
-        fades.append(min(fade, shortest, 2 * plan.pad_samples - 2))
+        fades.append(min(fade, shortest, 2 * plan.pad_samples))
     return fades
 
 
@@ -254,13 +254,20 @@ def changed_span(plan: Plan, clip_indices: Sequence[int]) -> tuple[int, int]:
 def _section_gains_db(clips: list[np.ndarray], plan: Plan, section: PlannedSection, *,
                       loudness_db: float) -> list[float]:
     """Each clip's gain: onto its section's level trend, then the section's nominal spans, together, to the
-    target (+ its gain_db)."""
+    target (+ its gain_db).
+
+    Clips morphing into the next section follow the trend and gain of the section's own clips without
+    counting towards them: regenerating the next section re-renders them, and every other clip of this
+    section must keep its gain. (A section that is all morph counts all of them: it is re-rendered whole.)"""
     placed = [plan.clips[i] for i in section.clip_indices]
     spans = [audio[plan.pad_samples:plan.pad_samples + c.end_sample - c.start_sample] for audio, c in zip(clips, placed)]
+    own = np.array([c.kind != "interpolation" for c in placed])
+    own = own if own.any() else ~own
     corrections = trend_corrections_db(np.array([rms_db(span) for span in spans]),
                                        positions=np.array([(c.start_sample + c.end_sample) / 2 for c in placed]),
-                                       weights=np.array([c.end_sample - c.start_sample for c in placed]))
-    corrected = np.concatenate([span * 10.0 ** (c / 20.0) for span, c in zip(spans, corrections)])
+                                       weights=np.array([c.end_sample - c.start_sample for c in placed]),
+                                       fitted=own)
+    corrected = np.concatenate([span * 10.0 ** (c / 20.0) for span, c, mine in zip(spans, corrections, own) if mine])
     section_db = gain_to_target_db(corrected, target_db=loudness_db + placed[0].gain_db)
     return [section_db + float(c) for c in corrections]
 

@@ -140,3 +140,20 @@ def test_trend_corrections_weight_long_clips_more():
     short_last = trend_corrections_db(levels, positions=np.arange(4.0), weights=np.array([4.0, 4.0, 4.0, 1.0]))
     even = trend_corrections_db(levels, positions=np.arange(4.0), weights=np.ones(4))
     assert abs(short_last[0]) < abs(even[0])  # a short clip pulls the line less
+
+
+def test_trend_corrections_move_unfitted_clips_onto_the_line_without_moving_it():
+    levels = np.array([-20.0, -21.0, -22.0, -30.0, -10.0])  # a fade, then two morph clips far off it
+    fitted = np.array([True, True, True, False, False])
+    corrections = trend_corrections_db(levels, positions=np.arange(5.0), weights=np.ones(5), fitted=fitted,
+                                       max_correction_db=100.0)
+    np.testing.assert_allclose(corrections[:3], 0.0, atol=1e-9)  # the fitted clips define the line, unmoved
+    np.testing.assert_allclose(corrections[3:], [-23.0 + 30.0, -24.0 + 10.0])  # the others land on it
+    capped = trend_corrections_db(levels, positions=np.arange(5.0), weights=np.ones(5), fitted=fitted)
+    np.testing.assert_allclose(capped[3:], [6.0, -6.0])
+    again = trend_corrections_db(np.array([-20.0, -21.0, -22.0, -5.0, -40.0]), positions=np.arange(5.0),
+                                 weights=np.ones(5), fitted=fitted)
+    np.testing.assert_array_equal(again[:3], corrections[:3])  # whatever the unfitted clips do
+    short = trend_corrections_db(levels, positions=np.arange(5.0), weights=np.ones(5),
+                                 fitted=np.array([True, True, False, False, False]))
+    np.testing.assert_array_equal(short, 0.0)  # two fitted levels define no trend

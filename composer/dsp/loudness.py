@@ -40,24 +40,28 @@ def soft_limit(audio: np.ndarray, *, threshold: float = 0.9) -> np.ndarray:
 
 
 def trend_corrections_db(levels_db: np.ndarray, *, positions: np.ndarray, weights: np.ndarray,
-                         max_correction_db: float = 6.0) -> np.ndarray:
-    """Per-clip gains (dB) that move each level onto the weighted straight-line trend of all of them.
+                         fitted: np.ndarray | None = None, max_correction_db: float = 6.0) -> np.ndarray:
+    """Per-clip gains (dB) that move each level onto the weighted straight-line trend of the ``fitted`` ones.
 
     Clips of one section rendered from different seeds come out several dB
     apart; a straight line through their levels keeps what the arrangement
     meant (a steady fade-out, a rising build) and removes the seed-to-seed
     scatter around it, so joints inside a section do not step in level.
-    Fewer than three clips define no trend beyond their own levels: they are
-    left alone. Silent clips (``SILENCE_DB`` or below) neither count nor move.
-    Corrections are clipped to +/- ``max_correction_db``.
+    ``fitted`` (default: all) marks the clips that define the line; the others
+    are moved onto it without moving it, so re-rendering them never changes
+    another clip's gain. Fewer than three fitted clips define no trend beyond
+    their own levels: nothing moves. Silent clips (``SILENCE_DB`` or below)
+    neither count nor move. Corrections are clipped to +/- ``max_correction_db``.
     """
     levels = np.asarray(levels_db, dtype=np.float64)
     corrections = np.zeros_like(levels)
     voiced = levels > SILENCE_DB
-    if voiced.sum() < 3:
+    fit = voiced if fitted is None else voiced & np.asarray(fitted, dtype=bool)
+    if fit.sum() < 3:
         return corrections
-    x, y = np.asarray(positions, dtype=np.float64)[voiced], levels[voiced]
-    w = np.asarray(weights, dtype=np.float64)[voiced]
-    slope, intercept = np.polyfit(x, y, deg=1, w=np.sqrt(w))  # polyfit squares its weights
-    corrections[voiced] = np.clip(slope * x + intercept - y, -max_correction_db, max_correction_db)
+    x = np.asarray(positions, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    slope, intercept = np.polyfit(x[fit], levels[fit], deg=1, w=np.sqrt(w[fit]))  # polyfit squares its weights
+    corrections[voiced] = np.clip(slope * x[voiced] + intercept - levels[voiced], -max_correction_db,
+                                  max_correction_db)
     return corrections

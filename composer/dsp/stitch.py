@@ -70,7 +70,7 @@ def stitch_clips(
             raise ValueError(f"clip {i} has {audio.shape} samples, expected ({expected},)")
         fade_in = joint_fades[i - 1] if i > 0 else 0
         fade_out = joint_fades[i] if i < len(clips) - 1 else 0
-        if max(fade_in, fade_out) // 2 + 1 > place.pad_samples + 1:
+        if max(fade_in, fade_out) > 2 * place.pad_samples:  # a centred fade reaches ceil(fade / 2) past the joint
             raise ValueError(f"clip {i}: fades longer than twice the padding ({place.pad_samples})")
         add_clip(song, audio.astype(np.float64), place, fade_in_samples=fade_in, fade_out_samples=fade_out,
                  linear_in=i > 0 and coherent[i - 1], linear_out=i < len(clips) - 1 and coherent[i])
