@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from composer import __version__ as composer_version
 from composer.errors import ComposerError
 from composer.files import InterruptedAfterCommit
 from composer.seeds import SEED_LIMIT
@@ -176,6 +177,14 @@ def regenerate(
         rate = result.plan.sample_rate_hz
         console.print(f"changed samples {lo}-{hi} ({format_mmss(lo / rate)}-{format_mmss(hi / rate)}); "
                       f"previous take kept (see `composer takes {folder}`)")
+    if result.changed_outside:
+        console.print(f"[yellow]warning:[/] {result.changed_outside:,} samples outside that span differ from the "
+                      "previous take too, " + (
+                          f"which composer {result.previous_version} made (this is {composer_version}): its "
+                          "stitching has changed since; render the song again for takes that match"
+                          if result.previous_version != composer_version else
+                          "which this composer version made: the regeneration guarantee failed, please report it"),
+                      highlight=False)
 
 
 @app.command()

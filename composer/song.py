@@ -58,6 +58,11 @@ class SongResult:
     changed_samples: Optional[tuple[int, int]] = None
     # regenerate only: why the changed span reaches past the section, if it does
     note: Optional[str] = None
+    # regenerate only: samples outside changed_samples that differ from the previous take's song.wav (0 when
+    # the guarantee holds; more when that take was stitched by another composer version)
+    changed_outside: int = 0
+    # regenerate only: the composer version that made the previous take
+    previous_version: Optional[str] = None
 
 
 def plan_for_backend(outline: Outline, backend_name: str, overrides: Optional[dict] = None) -> Plan:
@@ -131,8 +136,9 @@ def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend,
                           model=model or manifest["backend"].get("model"),
                           device=device, groove_root=Path(manifest.get("groove_root", ".")), change=change,
                           batch_size=batch_size, progress=progress,
-                          stages={"plan": time.perf_counter() - started})
-    return replace(result, changed_samples=span)
+                          stages={"plan": time.perf_counter() - started}, keep_outside=span or (0, 0))
+    return replace(result, changed_samples=span, changed_outside=change.get("changed_outside_span", 0),
+                   previous_version=manifest.get("composer_version"))
 
 
 def _plan(outline: Outline, backend: SpectrogramBackend,
@@ -144,7 +150,11 @@ def _plan(outline: Outline, backend: SpectrogramBackend,
 def _render_take(folder: Path, outline: Outline, plan: Plan, backend: SpectrogramBackend, *,
                  overrides: dict[tuple[str, int], SectionOverride], model: Optional[str], device: str,
                  groove_root: Path, change: dict[str, Any], batch_size: Optional[int],
-                 progress: Optional[ProgressFactory], stages: dict[str, float]) -> SongResult:
+                 progress: Optional[ProgressFactory], stages: dict[str, float],
+                 keep_outside: Optional[tuple[int, int]] = None) -> SongResult:
+    """Render ``plan`` and write it as the folder's next take. ``keep_outside``: the [first, end) samples a
+    regeneration may change; the new take is checked against the current one outside them, and the count of
+    samples that differ there is recorded in ``change`` as ``changed_outside_span``."""
     folder = Path(folder)
     with folder_lock(folder):
         current_take(folder)  # a song it could not keep as a take fails now, not after minutes of rendering
@@ -158,6 +168,10 @@ def _render_take(folder: Path, outline: Outline, plan: Plan, backend: Spectrogra
         stages["stitch"] = song.stitch_s
         stages["stitch_overlapped"] = song.overlapped_stitch_s  # ran during "render", on a worker thread
         tick = time.perf_counter()
+        if keep_outside is not None:
+            outside = _samples_changed_outside(folder / "song.wav", song.audio, span=keep_outside)
+            if outside:
+                change["changed_outside_span"] = outside
         archive_current_take(folder)
         take = next_take_number(folder)
         manifest = build_manifest(outline, plan, song, backend, overrides=overrides, model=model, device=device,
@@ -167,6 +181,24 @@ def _render_take(folder: Path, outline: Outline, plan: Plan, backend: Spectrogra
     return SongResult(folder=folder, plan=plan, take=take, rendered_clips=len(song.rendered),
                       cached_clips=len(plan.clips) - len(song.rendered), stage_s=stages,
                       note=None if backend.makes_music else NOISE_NOTE)
+
+
+def _samples_changed_outside(path: Path, audio: np.ndarray, *, span: tuple[int, int]) -> Optional[int]:
+    """How many 16-bit samples outside [span) differ between the WAV at ``path`` and ``audio`` as it will be
+    written; None when the file cannot be read or has another length (nothing to compare)."""
+    import soundfile
+
+    from composer.audio_io import to_int16
+
+    try:
+        previous = soundfile.read(str(path), dtype="int16")[0]
+    except (soundfile.LibsndfileError, RuntimeError, OSError):
+        return None
+    new = to_int16(audio)
+    if previous.shape != new.shape:
+        return None
+    lo, hi = span
+    return int(np.count_nonzero(previous[:lo] != new[:lo]) + np.count_nonzero(previous[hi:] != new[hi:]))
 
 
 def write_song_files(folder: Path, plan: Plan, song: RenderedSong, manifest: dict[str, Any]) -> None:

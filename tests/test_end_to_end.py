@@ -119,6 +119,27 @@ def test_regenerate_changes_only_that_section(song):
     # the first chorus keeps its seed
     firsts = [s for s in new_manifest["sections"] if s["name"] == "chorus"]
     assert firsts[0]["seed"] != 5 and firsts[1]["seed"] == 5
+    # the new take was checked against the previous one outside the span, and matched
+    assert "changed_outside_span" not in new_manifest["change"] and "warning" not in result.output
+
+
+@pytest.mark.parametrize(("version", "expected"), [("0.0.1", "which composer 0.0.1 made"),
+                                                   (None, "the regeneration guarantee failed")])
+def test_regenerate_reports_samples_that_changed_outside_the_span(song, version, expected):
+    """A take stitched differently (another composer version) cannot match outside the span: say so, and
+    record it, rather than claim bit-identity."""
+    _, folder, _ = song
+    audio, rate = _wav(folder / "song.wav")
+    audio[:100] = np.clip(audio[:100].astype(np.int32) + 7, -32768, 32767).astype(np.int16)  # the intro
+    sf.write(str(folder / "song.wav"), audio, rate, subtype="PCM_16")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    if version:
+        manifest["composer_version"] = version
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+    result = runner.invoke(app, ["regenerate", str(folder), "--section", "chorus:2", "--seed", "5"])
+    assert result.exit_code == 0, result.output
+    assert "warning: 100 samples outside that span differ" in result.output and expected in result.output
+    assert json.loads((folder / "manifest.json").read_text())["change"]["changed_outside_span"] == 100
 
 
 def test_takes_and_restore(song):
