@@ -39,8 +39,9 @@ class BarGrid:
 
     @property
     def samples_per_beat(self) -> Fraction:
-        """Exact (rational) number of samples in one beat."""
-        return Fraction(60 * self.sample_rate_hz) / Fraction(self.bpm)
+        """Exact (rational) number of samples in one beat, at the bpm as written: 40.32 is 1008/25, not the
+        nearest binary float (the two round differently where a bar line falls on half a sample)."""
+        return Fraction(60 * self.sample_rate_hz) / Fraction(repr(float(self.bpm)))
 
     @property
     def samples_per_bar(self) -> Fraction:

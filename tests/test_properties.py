@@ -51,8 +51,8 @@ bpms = st.one_of(
 
 
 def exact_bar_sample(*, bpm: float, beats_per_bar: int, rate: int, bar: int) -> int:
-    """Bar ``bar``'s first sample, rounded half up from exact rational arithmetic (bpm's exact binary value)."""
-    return math.floor(Fraction(bar * beats_per_bar * 60 * rate) / Fraction(bpm) + Fraction(1, 2))
+    """Bar ``bar``'s first sample, rounded half up from exact rational arithmetic (the bpm as written)."""
+    return math.floor(Fraction(bar * beats_per_bar * 60 * rate) / Fraction(str(bpm)) + Fraction(1, 2))
 
 
 # --- the bar grid -----------------------------------------------------------------------------------------
@@ -63,9 +63,10 @@ def exact_bar_sample(*, bpm: float, beats_per_bar: int, rate: int, bar: int) -> 
        fractions=st.lists(st.floats(0, 1), max_size=12))
 @example(bpm=240, beats=1, unit=4, rate=22050, fractions=[])  # 5512.5 samples a bar: every odd bar is a tie
 @example(bpm=112, beats=1, unit=4, rate=22050, fractions=[])  # 11812.5 samples, and 60/112 s is no binary fraction
+@example(bpm=40.32, beats=1, unit=4, rate=22050, fractions=[])  # 32812.5 samples as written; the float is a hair over
 def test_bar_lines_are_exact_rounded_half_up_and_never_drift(bpm, beats, unit, rate, fractions):
     grid = BarGrid(bpm=bpm, beats_per_bar=beats, beat_unit=unit, sample_rate_hz=rate)
-    exact_bar = Fraction(beats * 60 * rate) / Fraction(bpm)
+    exact_bar = Fraction(beats * 60 * rate) / Fraction(str(bpm))
     last = math.floor(MAX_SONG_S * rate / exact_bar)  # the last bar line of a 60-minute song
     bars = sorted({*range(min(64, last)), max(last - 1, 0), last, *(math.floor(f * last) for f in fractions)})
     for bar in bars:
