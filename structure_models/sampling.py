@@ -41,6 +41,9 @@ GUIDED_DRAWS = 200
 MIN_SECTION_CAP = 40
 # longest target in bars: sampling time grows with it (an hour at 240 bpm in 1/4 is 14400 bars)
 MAX_TARGET_BARS = 20_000
+# the longest song a sampled form may make, seconds (composer's cap on every song, outline_model.MAX_SONG_S):
+# a target near it may land up to 5% under it, never over
+MAX_FORM_S = 60 * 60
 
 
 def rng_for(*, seed: int, genre: str) -> np.random.Generator:
@@ -62,7 +65,8 @@ def bar_window(*, duration_s: float, bpm: float, beats_per_bar: int) -> tuple[in
             f"forms of at most {MAX_TARGET_BARS} bars are sampled: choose a shorter duration"
         )
     low = math.ceil(target * (1 - DURATION_TOLERANCE) - 1e-9)
-    high = math.floor(target * (1 + DURATION_TOLERANCE) + 1e-9)
+    high = min(math.floor(target * (1 + DURATION_TOLERANCE) + 1e-9),
+               math.floor(MAX_FORM_S * bpm / (60.0 * beats_per_bar) + 1e-9))
     if low > high or high < 1:
         raise ValueError(
             f"{duration_s:g} s at {bpm:g} bpm is {target:.2f} bars of {beats_per_bar} beats; "

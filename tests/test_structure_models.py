@@ -471,3 +471,17 @@ def test_the_shipped_model_file_passes_its_own_schema():
     from structure_models.model_schema import check_model_fields
 
     check_model_fields(json.loads((Path(structure_models.__file__).parent / "data" / SHIPPED_MODEL).read_text()))
+
+
+def test_a_learned_form_at_the_song_cap_never_passes_it():
+    """A 60:00 target may land up to 5% short, never long: the outline's cap holds for learned forms too."""
+    from composer.outline_model import MAX_SONG_S
+    from structure_models.sampling import MAX_FORM_S, bar_window
+
+    assert MAX_FORM_S == MAX_SONG_S
+    low, high = bar_window(duration_s=MAX_SONG_S, bpm=240, beats_per_bar=4)
+    assert (low, high) == (3420, 3600)  # 57:00 to 60:00 of 1-s bars
+    outline = outline_from_dict({"bpm": 240, "seed": 0, "form": "learned", "sections": {},
+                                 "structure": {"genre": "pop", "duration": "60:00"}})
+    plan = plan_song(outline, sample_rate_hz=2000, max_clip_s=30.0)
+    assert 0.95 * MAX_SONG_S <= plan.duration_s <= MAX_SONG_S
