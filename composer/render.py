@@ -60,17 +60,35 @@ def clip_requests(plan: Plan, *, groove_root: Path) -> list[ClipRequest]:
     change never invalidates the clip cache.
     """
     loops: dict[str, np.ndarray] = {}
-    requests = []
-    for clip in plan.clips:
-        num_samples = clip.end_sample - clip.start_sample + 2 * plan.pad_samples
-        requests.append(ClipRequest(
-            prompt_a=clip.prompt_a, prompt_b=clip.prompt_b, alpha=clip.alpha,
-            seed_a=clip.seed_a, seed_b=clip.seed_b, num_samples=num_samples,
-            denoising=clip.denoising, guidance=clip.guidance, steps=clip.steps,
-            negative_prompt=clip.negative_prompt,
-            init_audio=_init_audio(plan, clip, num_samples=num_samples, groove_root=groove_root, loops=loops),
-        ))
-    return requests
+    return [_clip_request(plan, clip, groove_root=groove_root, loops=loops) for clip in plan.clips]
+
+
+def _clip_request(plan: Plan, clip: PlannedClip, *, groove_root: Path, loops: dict[str, np.ndarray]) -> ClipRequest:
+    num_samples = clip.end_sample - clip.start_sample + 2 * plan.pad_samples
+    return ClipRequest(
+        prompt_a=clip.prompt_a, prompt_b=clip.prompt_b, alpha=clip.alpha,
+        seed_a=clip.seed_a, seed_b=clip.seed_b, num_samples=num_samples,
+        denoising=clip.denoising, guidance=clip.guidance, steps=clip.steps,
+        negative_prompt=clip.negative_prompt,
+        init_audio=_init_audio(plan, clip, num_samples=num_samples, groove_root=groove_root, loops=loops),
+    )
+
+
+def changed_groove_files(plan: Plan, *, groove_root: Path, backend_identity: dict, recorded_keys: dict[int, str],
+                         kept: Sequence[int], chained: bool) -> dict[str, str]:
+    """{groove file: section} for the kept clips whose groove is a file that no longer gives the clip the cache
+    key the take recorded: the file changed since, and rendering them again would change them. Clips that
+    continue another (``chained``) are judged by the first clip of their chain."""
+    loops: dict[str, np.ndarray] = {}
+    changed = {}
+    for i in kept:
+        clip = plan.clips[i]
+        if clip.groove in ("auto", "none") or (chained and _predecessor(plan, i) is not None) or i not in recorded_keys:
+            continue
+        request = _clip_request(plan, clip, groove_root=groove_root, loops=loops)
+        if clip_cache_key(request, backend_identity=backend_identity) != recorded_keys[i]:
+            changed.setdefault(clip.groove, plan.sections[clip.section_index].name)
+    return changed
 
 
 def render_song(

@@ -26,7 +26,7 @@ from composer.outline import load_outline, outline_from_dict, outline_to_dict
 from composer.outline_model import Outline
 from composer.plan import Plan, SectionOverride
 from composer.planner import plan_song
-from composer.render import RenderedSong, changed_span, check_groove_files, render_song
+from composer.render import RenderedSong, changed_groove_files, changed_span, check_groove_files, render_song
 from composer.seeds import derive_seed
 from composer.song_folder import (
     MANIFEST_SCHEMA_VERSION, archive_current_take, clips_dir, commit_song_files, current_take, next_take_number,
@@ -126,6 +126,17 @@ def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend,
     )
     plan = _plan(outline, backend, overrides)
     changed = [i for i, (a, b) in enumerate(zip(old_plan.clips, plan.clips)) if a != b]
+    stale = changed_groove_files(
+        plan, groove_root=Path(manifest.get("groove_root", ".")), backend_identity=backend.describe(),
+        recorded_keys={c["index"]: c["cache_key"] for s in manifest["sections"] for c in s["clips"]},
+        kept=[i for i in range(len(plan.clips)) if i not in changed],
+        chained=outline.render.continuation and backend.supports_continuation)
+    if stale:
+        name, other = next(iter(stale.items()))
+        raise SongFolderError(
+            f"{folder}: groove file {name} (section {other!r}) has changed since this take was rendered, so "
+            f"regenerating {section.name}:{section.occurrence} would re-render {other!r} too; put the file back as "
+            "it was, or render the whole song again with `composer render`")
     change = {"description": f"regenerate {section.name}:{section.occurrence}", "section": section.name,
               "occurrence": section.occurrence, "seed": overrides[key].seed, "prompt": overrides[key].prompt,
               "denoising": overrides[key].denoising, "changed_clips": changed}

@@ -155,3 +155,25 @@ def test_takes_and_restore(song):
     assert (folder / "song.wav").read_bytes() == first.read_bytes()
     result = runner.invoke(app, ["restore", str(folder), "--take", "99"])
     assert result.exit_code == 5 and "there is no take 99" in result.output
+
+
+def test_regenerate_refuses_when_another_sections_groove_file_changed(tmp_path):
+    """A groove WAV edited after the render would re-render the sections that use it: refuse, name the file,
+    write nothing, and regenerate as usual once the file is back."""
+    rate = 8000
+    loop = tmp_path / "loop.wav"
+    original = (0.5 * np.sin(2 * np.pi * 110 * np.arange(rate) / rate)).astype(np.float32)
+    sf.write(str(loop), original, rate)
+    outline = tmp_path / "g.yaml"
+    outline.write_text("bpm: 120\nrender: {steps: 2}\nsections:\n  a: {bars: 2, prompt: x, groove: loop.wav}\n"
+                       "  b: {bars: 2, prompt: y}\n")
+    folder = tmp_path / "song"
+    assert runner.invoke(app, ["render", str(outline), "-o", str(folder), "--backend", "tiny-random"]).exit_code == 0
+    before = (folder / "manifest.json").read_bytes()
+    sf.write(str(loop), original[::-1].copy(), rate)
+    result = runner.invoke(app, ["regenerate", str(folder), "--section", "b", "--seed", "3"])
+    assert result.exit_code != 0 and "loop.wav (section 'a') has changed" in " ".join(result.output.split())
+    assert (folder / "manifest.json").read_bytes() == before and not (folder / "takes").exists()
+    sf.write(str(loop), original, rate)
+    result = runner.invoke(app, ["regenerate", str(folder), "--section", "b", "--seed", "3"])
+    assert result.exit_code == 0 and "warning" not in result.output, result.output
