@@ -134,7 +134,7 @@ def render(
 @friendly_errors
 def regenerate(
     folder: Annotated[Path, typer.Argument(help="Song folder made by `composer render`.")],
-    section: Annotated[str, typer.Option(help="Section to redo: NAME, NAME:OCCURRENCE (chorus:2) or an index.")],
+    section: Annotated[str, typer.Option(help="Section to redo: NAME (its first occurrence), NAME:OCCURRENCE (chorus:2) or an index.")],
     seed: Annotated[Optional[int], typer.Option(min=0, max=SEED_LIMIT - 1,
                                                 help="New seed (default: a fresh one).")] = None,
     prompt: Annotated[Optional[str], typer.Option(help="New prompt for this occurrence.")] = None,

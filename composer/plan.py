@@ -131,7 +131,7 @@ class Plan:
         return self.total_samples / self.sample_rate_hz
 
     def section_for(self, selector: str) -> PlannedSection:
-        """Find a section by 'name', 'name:occurrence' or its 0-based index."""
+        """Find a section by 'name' (its first occurrence), 'name:occurrence' or its 0-based index."""
         from composer.errors import PlanError
 
         text = selector.strip()
@@ -140,8 +140,8 @@ class Plan:
             if index >= len(self.sections):
                 raise PlanError(f"section index {index} is out of range: the song has {len(self.sections)} sections (0-{len(self.sections) - 1})")
             return self.sections[index]
-        name, _, occ = text.partition(":")
-        occurrence = int(occ) if occ.strip().isdigit() else (1 if not occ else -1)
+        name, colon, occ = text.partition(":")
+        occurrence = int(occ) if occ.strip().isdigit() else (-1 if colon else 1)
         if occurrence < 1:
             raise PlanError(f"section selector {selector!r}: write NAME, NAME:OCCURRENCE (e.g. chorus:2) or an index")
         for section in self.sections:

@@ -26,7 +26,7 @@ def template_names() -> list[str]:
 
 def template_path(name: str) -> Path:
     path = templates_dir() / f"{name}.yaml"
-    if not path.is_file():
+    if name not in template_names():  # a name, never a path ('../x' would reach outside templates/)
         raise OutlineError(f"no template named {name!r}; available: {', '.join(template_names())}")
     return path
 

@@ -125,6 +125,10 @@ def test_section_selector_errors_list_choices():
         plan.section_for("chorus:9")
     with pytest.raises(PlanError, match="out of range"):
         plan.section_for("99")
+    assert plan.section_for("chorus").occurrence == 1  # a bare name is the first occurrence
+    for bad in ("chorus:", "chorus:0", "chorus:x"):  # a colon needs an occurrence after it
+        with pytest.raises(PlanError, match="NAME:OCCURRENCE"):
+            plan.section_for(bad)
 
 
 @pytest.mark.parametrize(("name", "role"), [("chorus_2", "chorus"), ("Pre-Chorus", "prechorus"),
