@@ -111,7 +111,11 @@ def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, 
         },
     }
     if against is not None:
-        report["against"] = compare_audio(audio, _read(Path(against))[0], manifest=manifest)
+        other, other_rate = _read(Path(against))
+        if other_rate != manifest["sample_rate"]:
+            raise SongFolderError(f"{against}: is at {other_rate} Hz but the song is at {manifest['sample_rate']} Hz; "
+                                  "--against compares two takes of the same song sample for sample")
+        report["against"] = compare_audio(audio, other, manifest=manifest)
     write_json_atomic(Path(folder) / "evaluation.json", report)
     return report
 

@@ -11,10 +11,12 @@ import json
 
 import numpy as np
 import pytest
+import soundfile as sf
 from typer.testing import CliRunner
 
 from composer.backends.base import ClipRequest, SpectrogramBackend
 from composer.cli import app
+from composer.errors import SongFolderError
 from composer.evaluation import evaluate_song
 from composer.outline import parse_outline
 from composer.song import regenerate_section, render_outline
@@ -93,8 +95,6 @@ def test_joints_are_not_flagged_for_continuous_material(report):
 def test_a_glitch_at_a_joint_is_flagged(song, tmp_path):
     import shutil
 
-    import soundfile as sf
-
     broken = tmp_path / "broken"
     shutil.copytree(song, broken, ignore=shutil.ignore_patterns("clips", "takes"))
     audio, rate = sf.read(str(broken / "song.wav"), dtype="float32")
@@ -112,6 +112,12 @@ def test_against_reports_changes_inside_the_regenerated_span(song, tmp_path):
     report = evaluate_song(song, against=old)
     assert report["against"]["changed_samples"] > 0
     assert report["against"]["inside_regenerated_span"] is True
+    audio, rate = sf.read(str(old), dtype="int16")
+    sf.write(str(old), audio, rate * 2, subtype="PCM_16")  # the same samples, labelled another rate
+    (song / "evaluation.json").unlink()
+    with pytest.raises(SongFolderError, match=f"is at {rate * 2} Hz but the song is at {rate} Hz"):
+        evaluate_song(song, against=old)
+    assert not (song / "evaluation.json").exists()
 
 
 def test_compare_audio_says_when_a_change_leaves_the_regenerated_span():
