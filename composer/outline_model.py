@@ -148,8 +148,18 @@ class LearnedStructure(_Strict):
         return value
 
 
+def _outline_schema(schema: dict[str, Any]) -> None:
+    """What the validators check beyond the field types, so an editor flags it too: sections are required
+    unless the form is learned, and their names follow the name rule."""
+    schema["if"] = {"properties": {"form": {"const": "learned"}}, "required": ["form"]}
+    schema["else"] = {"required": ["sections"], "properties": {"sections": {"minProperties": 1}}}
+    schema["properties"]["sections"]["propertyNames"] = {"pattern": SECTION_NAME_PATTERN}
+
+
 class Outline(_Strict):
     """A whole song: tempo, metre, named sections and their order."""
+
+    model_config = ConfigDict(**_Strict.model_config, json_schema_extra=_outline_schema)
 
     title: StrictStr = Field(
         "Untitled", min_length=1, max_length=MAX_TITLE_CHARS,

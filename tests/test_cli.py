@@ -71,6 +71,9 @@ def test_templates_new_and_schema(tmp_path):
     assert unknown.exit_code == 2 and "available:" in unknown.output
     schema = json.loads(runner.invoke(app, ["schema"]).output)
     assert "sections" in schema["properties"] and schema["required"] == ["bpm"]
+    # what the validators add to the types: sections required (unless learned), their names' rule
+    assert schema["else"]["required"] == ["sections"] and schema["if"]["properties"]["form"] == {"const": "learned"}
+    assert schema["properties"]["sections"]["propertyNames"]["pattern"].startswith("^[A-Za-z]")
 
 
 def test_backends_lists_tiny_random():
