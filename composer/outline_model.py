@@ -200,8 +200,8 @@ class Outline(_Strict):
         for name in value:
             if not re.match(SECTION_NAME_PATTERN, name):
                 raise RuleError(
-                    f"section name {name!r} must start with a letter and use only letters, digits, '_' or '-' "
-                    "(at most 64 characters)",
+                    f"section name {name!r} must start with an ASCII letter and use only ASCII letters (A-Z, a-z), "
+                    "digits, '_' or '-' (at most 64 characters)",
                     field=name,
                 )
         return value

@@ -61,7 +61,9 @@ def load_yaml_with_lines(text: str, *, source: str) -> tuple[Any, Lines]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
-        raise OutlineError(f"{source}{line}: not valid YAML: {exc.problem or exc}") from None
+        problem = exc.problem or str(exc)
+        hint = "; indent with spaces, YAML does not allow tabs" if "'\\t'" in problem else ""
+        raise OutlineError(f"{source}{line}: not valid YAML: {problem}{hint}") from None
     except yaml.YAMLError as exc:
         raise OutlineError(f"{source}: not valid YAML: {exc}") from None
     except RecursionError:

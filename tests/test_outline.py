@@ -99,6 +99,11 @@ def test_an_unwritten_form_reports_its_errors_at_the_sections():
     assert message.startswith("song.yaml:2: sections: the song lasts 68:16.0")
 
 
+def test_tabs_and_accented_names_get_a_hint():
+    assert "indent with spaces" in _error("bpm: 120\nsections:\n\t- name: a\n")
+    assert "only ASCII letters" in _error("bpm: 120\nsections:\n  V\u00e9rse: {bars: 2, prompt: x}\n")
+
+
 def test_duplicate_key_is_an_error():
     message = _error(GOOD.replace("seed: 5", "seed: 5\nseed: 6"))
     assert "duplicate key" in message and "song.yaml:5:" in message
