@@ -134,7 +134,8 @@ def render(
 @friendly_errors
 def regenerate(
     folder: Annotated[Path, typer.Argument(help="Song folder made by `composer render`.")],
-    section: Annotated[str, typer.Option(help="Section to redo: NAME (its first occurrence), NAME:OCCURRENCE (chorus:2) or an index.")],
+    section: Annotated[str, typer.Option(
+        help="Section to redo: NAME (its first occurrence), NAME:OCCURRENCE (chorus:2) or an index.")],
     seed: Annotated[Optional[int], typer.Option(min=0, max=SEED_LIMIT - 1,
                                                 help="New seed (default: a fresh one).")] = None,
     prompt: Annotated[Optional[str], typer.Option(help="New prompt for this occurrence.")] = None,
@@ -146,6 +147,10 @@ def regenerate(
     batch_size: Annotated[Optional[int], typer.Option(
         min=1, max=64, help="Clips handed to the model per call (default: the backend's; 4 on a CPU, "
                             "32 for riffusion on CUDA).")] = None,
+    groove_root: Annotated[Optional[Path], typer.Option(
+        file_okay=False, exists=True,
+        help="Folder the sections' groove WAVs are read from (default: the outline's folder at the first "
+             "render; say, after moving the project). The files must be the same.")] = None,
 ) -> None:
     """Re-render one section; every sample outside it (and its crossfades) stays identical."""
     from composer.backends.registry import load_backend
@@ -169,7 +174,7 @@ def regenerate(
     loaded = time.perf_counter() - started
     result = regenerate_section(folder, section, model_backend, seed=seed, prompt=prompt, denoising=denoising,
                                 model=model, device=device.value, batch_size=batch_size,
-                                progress=_progress_factory("re-rendering"))
+                                progress=_progress_factory("re-rendering"), groove_root=groove_root)
     result = dataclasses.replace(result, stage_s={"load": loaded, **result.stage_s})
     _summary(result, started)
     if result.changed_samples:

@@ -361,7 +361,8 @@ def check_groove_files(plan: Plan, *, groove_root: Path) -> None:
         where = f"section {section!r}: groove file {path}"
         if not path.is_file():
             raise OutlineError(f"{where} {'is a folder' if path.is_dir() else 'does not exist'}; a section's "
-                               "groove must be 'auto', 'none' or a path to a WAV file (relative to the outline file)")
+                               "groove must be 'auto', 'none' or a path to a WAV file (relative to the outline file; "
+                               "`regenerate --groove-root` reads them from where the outline's folder is now)")
         try:
             _load_loop(path, sample_rate_hz=plan.sample_rate_hz)
         except OutlineError as exc:

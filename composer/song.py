@@ -99,9 +99,11 @@ def model_reference(model: str) -> str:
 
 def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend, *, seed: Optional[int],
                        prompt: Optional[str], denoising: Optional[float], device: str, batch_size: Optional[int] = None,
-                       model: Optional[str] = None, progress: Optional[ProgressFactory] = None) -> SongResult:
+                       model: Optional[str] = None, progress: Optional[ProgressFactory] = None,
+                       groove_root: Optional[Path] = None) -> SongResult:
     """Re-render one section occurrence with a new seed/prompt; everything else stays sample-identical.
-    ``model``: what the new take's manifest records as the model (default: the current take's)."""
+    ``model``: what the new take's manifest records as the model (default: the current take's).
+    ``groove_root``: the folder groove files are read from (default: the outline's folder at the first render)."""
     started = time.perf_counter()
     manifest = read_manifest(folder)
     if json.loads(json.dumps(backend.describe())) != manifest["backend"].get("identity"):
@@ -112,7 +114,8 @@ def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend,
     outline = outline_from_dict(manifest["outline"], source=f"{Path(folder) / 'manifest.json'} (outline)")
     overrides = _overrides_from_manifest(manifest)
     old_plan = _plan(outline, backend, overrides)
-    check_groove_files(old_plan, groove_root=Path(manifest.get("groove_root", ".")))
+    groove_root = Path(groove_root).resolve() if groove_root is not None else Path(manifest.get("groove_root", "."))
+    check_groove_files(old_plan, groove_root=groove_root)
     section = old_plan.section_for(selector)
     key = (section.name, section.occurrence)
     previous = overrides.get(key, SectionOverride())
@@ -127,7 +130,7 @@ def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend,
     plan = _plan(outline, backend, overrides)
     changed = [i for i, (a, b) in enumerate(zip(old_plan.clips, plan.clips)) if a != b]
     stale = changed_groove_files(
-        plan, groove_root=Path(manifest.get("groove_root", ".")), backend_identity=backend.describe(),
+        plan, groove_root=groove_root, backend_identity=backend.describe(),
         recorded_keys={c["index"]: c["cache_key"] for s in manifest["sections"] for c in s["clips"]},
         kept=[i for i in range(len(plan.clips)) if i not in changed],
         chained=outline.render.continuation and backend.supports_continuation)
@@ -145,7 +148,7 @@ def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend,
         change["changed_samples"] = list(span)
     result = _render_take(folder, outline, plan, backend, overrides=overrides,
                           model=model or manifest["backend"].get("model"),
-                          device=device, groove_root=Path(manifest.get("groove_root", ".")), change=change,
+                          device=device, groove_root=groove_root, change=change,
                           batch_size=batch_size, progress=progress,
                           stages={"plan": time.perf_counter() - started}, keep_outside=span or (0, 0))
     return replace(result, changed_samples=span, changed_outside=change.get("changed_outside_span", 0),

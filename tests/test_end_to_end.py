@@ -177,3 +177,25 @@ def test_regenerate_refuses_when_another_sections_groove_file_changed(tmp_path):
     sf.write(str(loop), original, rate)
     result = runner.invoke(app, ["regenerate", str(folder), "--section", "b", "--seed", "3"])
     assert result.exit_code == 0 and "warning" not in result.output, result.output
+
+
+def test_regenerate_finds_moved_groove_files_with_groove_root(tmp_path):
+    rate = 8000
+    project = tmp_path / "project"
+    project.mkdir()
+    sf.write(str(project / "loop.wav"), (0.5 * np.sin(2 * np.pi * 110 * np.arange(rate) / rate)).astype(np.float32),
+             rate)
+    (project / "g.yaml").write_text("bpm: 120\nrender: {steps: 2}\nsections:\n"
+                                    "  a: {bars: 2, prompt: x, groove: loop.wav}\n  b: {bars: 2, prompt: y}\n")
+    result = runner.invoke(app, ["render", str(project / "g.yaml"), "-o", str(project / "song"),
+                                 "--backend", "tiny-random"])
+    assert result.exit_code == 0, result.output
+    moved = tmp_path / "moved"
+    project.rename(moved)
+    lost = runner.invoke(app, ["regenerate", str(moved / "song"), "--section", "b", "--seed", "3"])
+    assert lost.exit_code == 2 and "--groove-root" in " ".join(lost.output.split())
+    found = runner.invoke(app, ["regenerate", str(moved / "song"), "--section", "b", "--seed", "3",
+                                "--groove-root", str(moved)])
+    assert found.exit_code == 0 and "warning" not in found.output, found.output
+    manifest = json.loads((moved / "song" / "manifest.json").read_text())
+    assert manifest["groove_root"] == str(moved.resolve())  # the next regenerate needs no option
