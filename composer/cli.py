@@ -368,14 +368,18 @@ def evaluate_templates(
     from composer.template_report import markdown_table, report_outlines, rows_to_json
     from composer.templates_catalog import template_names, template_path
 
-    names = [n.strip() for n in templates.split(",")] if templates else template_names()
+    names = [n.strip() for n in templates.split(",")] if templates is not None else template_names()
+    if not all(names):
+        raise typer.BadParameter(f"--templates: an empty name in {templates!r}; write names such as pop,blues "
+                                 f"(available: {', '.join(template_names())}) or leave the option out for all")
     outlines = [(name, template_path(name)) for name in names]  # unknown names fail before any model loads
+    backend_name = _resolve_backend_name(backend)  # and so do unknown backends, before the folder is made
     try:
         output.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SongFolderError(f"{output}: cannot create this folder ({exc.strerror or exc})") from None
     _quiet_model_loading()
-    model_backend = load_backend(_resolve_backend_name(backend), model=model, device=device.value)
+    model_backend = load_backend(backend_name, model=model, device=device.value)
     rows = report_outlines(outlines, output, model_backend, device=device.value,
                            on_done=lambda row: console.print(f"{row.name}: rendered in {row.render_s:.1f}s, evaluated"))
     table = markdown_table(rows)

@@ -182,6 +182,10 @@ def test_evaluate_templates_rejects_unknown_names_before_loading_a_model(tmp_pat
     result = CliRunner().invoke(app, ["evaluate-templates", "--output", str(tmp_path / "o"), "--templates", "popp"])
     assert result.exit_code == 2 and "no template named 'popp'" in result.output and "pop" in result.output
     assert not (tmp_path / "o").exists()
+    for bad in (["--templates", ""], ["--templates", "pop,"], ["--backend", "nope"]):
+        result = CliRunner().invoke(app, ["evaluate-templates", "--output", str(tmp_path / "o"), *bad])
+        assert result.exit_code in (2, 3) and "error" in result.output.lower(), (bad, result.output)  # 3: backend
+        assert not (tmp_path / "o").exists()  # nothing made before the mistake is found
 
 
 def test_boundaries_come_from_whole_bars_only():
