@@ -29,8 +29,8 @@ from composer.planner import plan_song
 from composer.render import RenderedSong, changed_groove_files, changed_span, check_groove_files, render_song
 from composer.seeds import derive_seed
 from composer.song_folder import (
-    MANIFEST_SCHEMA_VERSION, archive_current_take, clips_dir, commit_song_files, current_take, next_take_number,
-    read_manifest,
+    MANIFEST_SCHEMA_VERSION, archive_current_take, check_writable, clips_dir, commit_song_files, current_take,
+    next_take_number, read_manifest,
 )
 
 ProgressFactory = Callable[[int], Callable[[int], None]]
@@ -172,6 +172,7 @@ def _render_take(folder: Path, outline: Outline, plan: Plan, backend: Spectrogra
     folder = Path(folder)
     with folder_lock(folder):
         current_take(folder)  # a song it could not keep as a take fails now, not after minutes of rendering
+        check_writable(folder)  # and so does a folder it could not write the new take into
         tick = time.perf_counter()
         song = render_song(plan, backend, cache=ClipCache(clips_dir(folder)),
                            loudness_db=float(outline.render.loudness_db), groove_root=groove_root,

@@ -251,6 +251,23 @@ def commit_song_files(folder: Path, writers: dict[str, Callable[[Path], None]]) 
     from composer.files import replace_together
 
     folder = Path(folder)
+    staging = _fresh_staging(folder)
+    try:
+        for name, write in writers.items():
+            write(staging / name)
+        order = sorted(writers, key=lambda name: name == MANIFEST)
+        replace_together([(staging / name, folder / name) for name in order])
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def check_writable(folder: Path) -> None:
+    """Fail now, not after minutes of rendering, when the new take's files could not be written here."""
+    _fresh_staging(Path(folder)).rmdir()
+
+
+def _fresh_staging(folder: Path) -> Path:
+    """An empty ``.incoming/`` in ``folder``; a clear error when the folder cannot be written."""
     staging = folder / INCOMING
     try:
         if staging.is_symlink() or staging.is_file():  # the name is composer's own; a stray file there goes
@@ -259,13 +276,7 @@ def commit_song_files(folder: Path, writers: dict[str, Callable[[Path], None]]) 
         staging.mkdir(parents=True)
     except OSError as exc:
         raise SongFolderError(f"{folder}: cannot write here ({exc.strerror or exc}); nothing was changed") from None
-    try:
-        for name, write in writers.items():
-            write(staging / name)
-        order = sorted(writers, key=lambda name: name == MANIFEST)
-        replace_together([(staging / name, folder / name) for name in order])
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    return staging
 
 
 def _take_summary(manifest: dict[str, Any], *, current: bool) -> dict[str, Any]:

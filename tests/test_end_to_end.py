@@ -199,3 +199,21 @@ def test_regenerate_finds_moved_groove_files_with_groove_root(tmp_path):
     assert found.exit_code == 0 and "warning" not in found.output, found.output
     manifest = json.loads((moved / "song" / "manifest.json").read_text())
     assert manifest["groove_root"] == str(moved.resolve())  # the next regenerate needs no option
+
+
+def test_a_folder_that_cannot_take_the_new_files_fails_before_any_clip_renders(song, monkeypatch):
+    _, folder, _ = song
+    clips = sorted((folder / "clips").iterdir())
+    before = (folder / "manifest.json").read_bytes()
+    real_mkdir = Path.mkdir
+
+    def mkdir(self, *args, **kwargs):  # as a read-only folder would (root ignores chmod, so simulate it)
+        if self.name == ".incoming":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    result = runner.invoke(app, ["regenerate", str(folder), "--section", "chorus:2", "--seed", "123"])
+    assert result.exit_code != 0 and "cannot write here" in result.output and "nothing was changed" in result.output
+    assert sorted((folder / "clips").iterdir()) == clips  # no clip was rendered (or cached) first
+    assert (folder / "manifest.json").read_bytes() == before
