@@ -11,7 +11,7 @@ import soundfile as sf
 
 from composer.errors import SongFolderError
 from composer.files import write_json_atomic
-from composer.song_folder import read_manifest
+from composer.song_folder import EVALUATION, read_manifest
 from composer.timing import BarGrid
 
 #: targets from the project's quality issue, reported beside each measure
@@ -116,7 +116,7 @@ def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, 
             raise SongFolderError(f"{against}: is at {other_rate} Hz but the song is at {manifest['sample_rate']} Hz; "
                                   "--against compares two takes of the same song sample for sample")
         report["against"] = compare_audio(audio, other, manifest=manifest)
-    write_json_atomic(Path(folder) / "evaluation.json", report)
+    write_json_atomic(Path(folder) / EVALUATION, report)
     return report
 
 

@@ -23,6 +23,8 @@ from composer.timing import parse_time_signature
 
 MANIFEST_SCHEMA_VERSION = 1
 SONG_FILES = ("song.wav", "song.mid", "spectrogram.png", "manifest.json")
+#: written by `composer evaluate`; it describes one take, so it moves to takes/ with it and comes back on restore
+EVALUATION = "evaluation.json"
 MANIFEST = "manifest.json"
 #: where a new take's files are written before they replace the current ones
 INCOMING = ".incoming"
@@ -184,8 +186,16 @@ def archive_current_take(folder: Path) -> Optional[int]:
     target = takes_dir(folder) / f"take-{number:03d}"
     staging = takes_dir(folder) / f".take-{number:03d}.partial"
     present = [name for name in SONG_FILES if (Path(folder) / name).is_file()]
+    evaluation = Path(folder) / EVALUATION
     if _same_files(Path(folder), target, present):  # restored from there, unchanged since
+        if evaluation.is_file():  # evaluated since
+            try:
+                shutil.copy2(evaluation, target / EVALUATION)
+            except OSError as exc:
+                raise SongFolderError(f"{folder}: cannot keep the previous take's {EVALUATION} "
+                                      f"({exc.strerror or exc}); nothing was changed") from None
         return number
+    present += [EVALUATION] if evaluation.is_file() else []
     try:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
@@ -206,10 +216,10 @@ def _free_name(parent: Path, stem: str) -> Path:
 
 
 def _same_files(folder: Path, archived: Path, names: list[str]) -> bool:
-    """True when ``archived`` holds exactly ``names`` with the same bytes as ``folder``."""
+    """True when ``archived`` holds exactly ``names`` (and perhaps its evaluation) with the same bytes as ``folder``."""
     import filecmp
 
-    if not archived.is_dir() or sorted(p.name for p in archived.iterdir()) != sorted(names):
+    if not archived.is_dir() or sorted(p.name for p in archived.iterdir() if p.name != EVALUATION) != sorted(names):
         return False
     return all(filecmp.cmp(folder / name, archived / name, shallow=False) for name in names)
 
@@ -229,7 +239,8 @@ def restore_take(folder: Path, take: int) -> None:
                               "nothing was changed")
     _check_audio_length(source / "song.wav", manifest)
     archive_current_take(folder)
-    commit_song_files(folder, {name: lambda tmp, src=source / name: shutil.copyfile(src, tmp) for name in SONG_FILES})
+    kept = SONG_FILES + ((EVALUATION,) if (source / EVALUATION).is_file() else ())
+    commit_song_files(folder, {name: lambda tmp, src=source / name: shutil.copyfile(src, tmp) for name in kept})
 
 
 def _check_audio_length(path: Path, manifest: dict[str, Any]) -> None:
@@ -257,6 +268,8 @@ def commit_song_files(folder: Path, writers: dict[str, Callable[[Path], None]]) 
             write(staging / name)
         order = sorted(writers, key=lambda name: name == MANIFEST)
         replace_together([(staging / name, folder / name) for name in order])
+        if EVALUATION not in writers:  # it described the take just archived, where a copy now lives
+            (folder / EVALUATION).unlink(missing_ok=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

@@ -223,3 +223,25 @@ def test_evaluate_a_one_section_two_bar_song(tmp_path):
     result = runner.invoke(app, ["evaluate", str(tmp_path / "song")])
     assert result.exit_code == 0 and "Traceback" not in result.output, result.output
     assert (tmp_path / "song" / "evaluation.json").is_file()
+
+
+def test_an_evaluation_moves_to_takes_with_its_take_and_comes_back_on_restore(song, tmp_path):
+    import shutil
+
+    from composer.song_folder import restore_take
+
+    folder = tmp_path / "song"
+    shutil.copytree(song, folder)
+    shutil.rmtree(folder / "takes", ignore_errors=True)
+    (folder / "evaluation.json").unlink(missing_ok=True)
+    take = json.loads((folder / "manifest.json").read_text())["take"]
+    evaluate_song(folder)
+    evaluated = (folder / "evaluation.json").read_bytes()
+    regenerate_section(folder, "chorus:2", GrooveEchoBackend(), seed=91, prompt=None, denoising=None, device="cpu")
+    assert not (folder / "evaluation.json").exists()  # it described the take that is now archived
+    assert (folder / "takes" / f"take-{take:03d}" / "evaluation.json").read_bytes() == evaluated
+    restore_take(folder, take)
+    assert (folder / "evaluation.json").read_bytes() == evaluated
+    restore_take(folder, take + 1)  # the restored take is archived again, not set aside as superseded
+    assert not (folder / "evaluation.json").exists()
+    assert sorted(p.name for p in (folder / "takes").iterdir()) == [f"take-{take:03d}", f"take-{take + 1:03d}"]
