@@ -7,6 +7,7 @@ a file and turning validation failures into located messages is
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import Counter
 from typing import Any, Literal, Optional, Union
@@ -112,6 +113,17 @@ class SectionSpec(_Strict):
     variation: Number = Field(
         0.0, ge=0, le=1, description="How far a repeat drifts from the first occurrence (0 = identical)."
     )
+
+    @field_validator("role")
+    @classmethod
+    def _known_role(cls, value: Optional[str]) -> Optional[str]:
+        from composer.groove.names import is_known_role, role_names
+
+        if value is not None and not is_known_role(value):
+            guess = difflib.get_close_matches(value.strip().lower(), role_names(), n=1)
+            raise ValueError(f"unknown role {value!r}" + (f"; did you mean {guess[0]!r}?" if guess else "")
+                             + f" (roles: {', '.join(role_names())})")
+        return value
 
     @model_validator(mode="after")
     def _interpolation_fits(self) -> "SectionSpec":

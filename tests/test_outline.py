@@ -104,6 +104,14 @@ def test_tabs_and_accented_names_get_a_hint():
     assert "only ASCII letters" in _error("bpm: 120\nsections:\n  V\u00e9rse: {bars: 2, prompt: x}\n")
 
 
+def test_a_role_must_be_one_the_groove_knows():
+    def with_role(role):
+        return GOOD.replace("    bars: 8\n    prompt: funk", f"    bars: 8\n    role: {role}\n    prompt: funk")
+
+    assert "unknown role 'corus'; did you mean 'chorus'?" in _error(with_role("corus"))
+    assert parse_outline(with_role("Pre-Chorus 2")).sections["verse"].role == "Pre-Chorus 2"  # alias, numbered
+
+
 def test_duplicate_key_is_an_error():
     message = _error(GOOD.replace("seed: 5", "seed: 5\nseed: 6"))
     assert "duplicate key" in message and "song.yaml:5:" in message

@@ -45,6 +45,19 @@ def style_family(style: str) -> str:
 
 def role_family(role: str) -> str:
     """'Pre-Chorus' -> 'prechorus', 'drop' -> 'chorus'; unknown roles -> 'verse'."""
-    key = re.sub(r"\s*\d+$", "", role.strip().lower())  # 'chorus 2' -> 'chorus'
-    key = _ROLE_ALIASES.get(key, key)
+    key = _role_key(role)
     return key if key in ROLE_FAMILIES else "verse"
+
+
+def role_names() -> list[str]:
+    """Every role an outline may name: the families and their aliases."""
+    return sorted({*ROLE_FAMILIES, *_ROLE_ALIASES})
+
+
+def is_known_role(role: str) -> bool:
+    return _role_key(role) in ROLE_FAMILIES
+
+
+def _role_key(role: str) -> str:
+    key = re.sub(r"\s*\d+$", "", role.strip().lower())  # 'chorus 2' -> 'chorus'
+    return _ROLE_ALIASES.get(key, key)
