@@ -185,8 +185,10 @@ def score(
 @structure_app.command()
 @friendly_errors
 def train(
+    output: Annotated[Path, typer.Option("--out", "-o", help=(
+        f"Model JSON to write; name the shipped one ({DEFAULT_OUT.relative_to(DEFAULT_OUT.parents[2])}) "
+        "to replace it."))],
     data: Annotated[Path, typer.Option(help="structures.jsonl of the song-structure corpus.")] = DEFAULT_DATA,
-    output: Annotated[Path, typer.Option("--out", "-o", help="Model JSON to write.")] = DEFAULT_OUT,
 ) -> None:
     """Fit the form model on the train split, tune it on validation, write its JSON."""
     if not data.is_file():

@@ -347,7 +347,11 @@ def test_cli_train_writes_a_loadable_model(cli, corpus, tmp_path):
     result = cli("train", "--data", str(corpus), "--out", str(out))
     assert result.exit_code == 0, result.output
     assert load_model(out).sample_form(genre="sixties", duration_s=120, bpm=120, beats_per_bar=4, seed=0)
-    assert cli("train", "--data", str(tmp_path / "missing.jsonl")).exit_code == 2
+    assert cli("train", "--data", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "m.json")).exit_code == 2
+    shipped = (Path(structure_models.__file__).parent / "data" / "form_model.json").read_bytes()
+    no_out = cli("train", "--data", str(corpus))  # replacing the shipped model takes naming it
+    assert no_out.exit_code == 2 and "--out" in no_out.output
+    assert (Path(structure_models.__file__).parent / "data" / "form_model.json").read_bytes() == shipped
 
 
 def _no_traceback(result) -> None:
