@@ -38,6 +38,11 @@ def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, 
         raise SongFolderError(f"{folder}/song.wav holds {audio.size} samples but the manifest says "
                               f"{manifest['total_samples']}; it was changed after composer wrote it (`composer "
                               "restore` or a new render brings back a whole take)")
+    if against is not None:  # read first: a wrong file fails before the analysis, not after
+        other, other_rate = _read(Path(against))
+        if other_rate != rate:
+            raise SongFolderError(f"{against}: is at {other_rate} Hz but the song is at {rate} Hz; "
+                                  "--against compares two takes of the same song sample for sample")
     bpm = float(manifest["bpm"])
     beats_per_bar, beat_unit = (int(x) for x in manifest["time_signature"].split("/"))
     grid = BarGrid(bpm=bpm, beats_per_bar=beats_per_bar, beat_unit=beat_unit, sample_rate_hz=rate)
@@ -111,10 +116,6 @@ def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, 
         },
     }
     if against is not None:
-        other, other_rate = _read(Path(against))
-        if other_rate != manifest["sample_rate"]:
-            raise SongFolderError(f"{against}: is at {other_rate} Hz but the song is at {manifest['sample_rate']} Hz; "
-                                  "--against compares two takes of the same song sample for sample")
         report["against"] = compare_audio(audio, other, manifest=manifest)
     write_json_atomic(Path(folder) / EVALUATION, report)
     return report
