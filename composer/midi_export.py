@@ -19,6 +19,8 @@ from composer.files import write_atomic
 TICKS_PER_QUARTER = 960
 #: text encoding of names and markers (mido's default latin-1 cannot write every section name)
 CHARSET = "utf-8"
+#: MIDI clocks per quarter note (fixed by the MIDI standard; the time signature's click is counted in them)
+CLOCKS_PER_QUARTER = 24
 
 
 def song_midi(*, bpm: float, time_signature: tuple[int, int], sections: Sequence[tuple[str, float]],
@@ -49,7 +51,9 @@ def song_midi(*, bpm: float, time_signature: tuple[int, int], sections: Sequence
     if title:
         events.append((0, mido.MetaMessage("track_name", name=title)))
     events.append((0, mido.MetaMessage("set_tempo", tempo=tempo_us)))
-    events.append((0, mido.MetaMessage("time_signature", numerator=beats_per_bar, denominator=beat_unit)))
+    events.append((0, mido.MetaMessage("time_signature", numerator=beats_per_bar, denominator=beat_unit,
+                                       clocks_per_click=clocks_per_click(beats_per_bar=beats_per_bar,
+                                                                         beat_unit=beat_unit))))
     events += [(to_tick(start_s), mido.MetaMessage("marker", text=name))
                for name, start_s in sorted(sections, key=lambda s: s[1])]
     end_tick = max(to_tick(total_duration_s), events[-1][0])
@@ -63,6 +67,16 @@ def song_midi(*, bpm: float, time_signature: tuple[int, int], sections: Sequence
     midi = mido.MidiFile(type=0, ticks_per_beat=TICKS_PER_QUARTER, charset=CHARSET)
     midi.tracks.append(track)
     return midi
+
+
+def clocks_per_click(*, beats_per_bar: int, beat_unit: int) -> int:
+    """MIDI clocks per metronome click: the felt pulse in compound metres, as the groove plays it (a dotted
+    quarter, 36, in 6/8; a dotted eighth, 18, in 6/16), else a quarter note (24)."""
+    from composer.groove.grid import meter
+
+    if set(meter(beats_per_bar=beats_per_bar, beat_unit=beat_unit).pulse_beats) == {3}:
+        return 3 * CLOCKS_PER_QUARTER * 4 // beat_unit
+    return CLOCKS_PER_QUARTER
 
 
 def write_song_midi(path: Path, *, bpm: float, time_signature: tuple[int, int], sections: Sequence[tuple[str, float]],

@@ -7,6 +7,7 @@ suggests the nearest allowed one, and a form naming an undefined section suggest
 from __future__ import annotations
 
 import difflib
+import math
 import reprlib
 import types
 from typing import Annotated, Any, Literal, Optional, Union, get_args, get_origin
@@ -17,6 +18,7 @@ from pydantic.fields import FieldInfo
 from composer.errors import OutlineError
 from composer.outline_model import Outline, RuleError
 from composer.outline_yaml import Lines, Loc, dotted, line_of
+from composer.timing import ALLOWED_BEAT_UNITS, parse_time_signature
 
 # pydantic error types that mean "wrong kind of value" (a union lists one per branch)
 _TYPE_ERRORS = {"int_from_float", "literal_error", "union_tag_invalid", "int_parsing", "float_parsing"}
@@ -27,7 +29,12 @@ _EXPECTED = {
     "form": "a list of section names such as [verse, chorus, verse], or 'learned'",
     "duration": "seconds or 'm:ss' text such as '3:30'",
     "sections": "a mapping from section names to their settings (bars, prompt, ...)",
+    # as parse_time_signature checks it
+    "time_signature": "text such as '4/4' or '6/8' (numerator 1-32, denominator "
+                      + ", ".join(str(unit) for unit in ALLOWED_BEAT_UNITS[:-1]) + f" or {ALLOWED_BEAT_UNITS[-1]})",
 }
+# note values by the denominator that counts them
+_NOTE_NAMES = {1: "whole", 2: "half", 4: "quarter", 8: "eighth", 16: "sixteenth", 32: "thirty-second"}
 _shown = reprlib.Repr()
 _shown.maxstring, _shown.maxother, _shown.maxlist, _shown.maxdict, _shown.maxlevel = 60, 60, 6, 4, 3
 
@@ -50,7 +57,7 @@ def format_validation_error(exc: ValidationError, *, data: Any, lines: Lines, so
         if all(_is_type_error(error) and "[key]" not in error["loc"] for error in errors) and _expected(loc):
             messages.append(f"{prefix}: {_wrong_type(errors[0], loc)}")  # one message for every branch
         else:
-            messages += [f"{prefix}: {_explain(error, loc)}" for error in errors]
+            messages += [f"{prefix}: {_explain(error, loc)}{_bpm_unit_note(error, loc, data)}" for error in errors]
     return "\n".join(dict.fromkeys(messages))
 
 
@@ -113,7 +120,46 @@ def _wrong_type(error: dict[str, Any], loc: Loc) -> str:
     elif isinstance(given, str) and get_origin(_annotation(loc)) is Literal:
         hint = difflib.get_close_matches(given, [str(v) for v in get_args(_annotation(loc))], n=1)
         message += f"; did you mean {hint[0]!r}?" if hint else ""
+    elif isinstance(given, (int, float)) and not isinstance(given, bool) and _kind(_annotation(loc)) == "text":
+        message += ", which YAML reads as a number: quote it" + _sexagesimal_note(given, loc)
     return message + ")"
+
+
+def _sexagesimal_note(given: float, loc: Loc) -> str:
+    """YAML 1.1 reads an unquoted 3:4 as the base-60 number 184: say so where a colon is a likely typo."""
+    if loc[-1] != "time_signature" or not isinstance(given, int) or given < 60:
+        return ""
+    guess = "/".join(str(part) for part in divmod(given, 60))
+    try:
+        parse_time_signature(guess)
+    except ValueError:
+        return ""
+    return f"; unquoted, {guess.replace('/', ':')} is base-60 for {given}: did you mean {guess!r}?"
+
+
+def _bpm_unit_note(error: dict[str, Any], loc: Loc, data: Any) -> str:
+    """Where bpm is out of range and does not count quarter notes, which note it counts and what the figure
+    means: '; in 6/8, bpm counts eighth notes (a dotted quarter at 110 is bpm 330)'."""
+    if loc != ("bpm",) or error["type"] not in _RANGE_ERRORS or not isinstance(data, dict):
+        return ""
+    try:
+        beats_per_bar, beat_unit = parse_time_signature(data.get("time_signature", "4/4"))
+        bpm = float(error["input"])
+    except ValueError:
+        return ""  # its own error says what is wrong with the time signature
+    except OverflowError:
+        return ""  # an integer of hundreds of digits: the range says enough
+    if beat_unit == 4 or not math.isfinite(bpm):
+        return ""
+    from composer.groove.grid import meter
+
+    if set(meter(beats_per_bar=beats_per_bar, beat_unit=beat_unit).pulse_beats) == {3}:
+        # compound: the felt pulse is three beat units, a dotted note twice as long as the unit
+        pulse, pulse_bpm = f"a dotted {_NOTE_NAMES[beat_unit // 2]}", bpm / 3
+    else:
+        pulse, pulse_bpm = "a quarter note", bpm * 4 / beat_unit
+    return (f"; in {beats_per_bar}/{beat_unit}, bpm counts {_NOTE_NAMES[beat_unit]} notes "
+            f"({pulse} at {round(pulse_bpm, 2):g} is bpm {bpm:g})")
 
 
 def _is_number(text: str) -> bool:

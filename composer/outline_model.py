@@ -17,10 +17,14 @@ from pydantic import (
 )
 
 from composer.seeds import SEED_LIMIT
-from composer.timing import format_mmss, parse_duration_s, parse_time_signature
+from composer.timing import ALLOWED_BEAT_UNITS, format_mmss, parse_duration_s, parse_time_signature
 
 Number = Union[StrictInt, StrictFloat]
 SECTION_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$"
+#: what parse_time_signature accepts, for the schema: numerator 1-32 and an allowed denominator, with
+#: leading zeros and spaces around the parts (' 4 / 4', '04/4'); ASCII digits only
+TIME_SIGNATURE_PATTERN = (r"^\s*0*([1-9]|[12][0-9]|3[0-2])\s*/\s*0*("
+                          + "|".join(str(unit) for unit in ALLOWED_BEAT_UNITS) + r")\s*$")
 
 #: tempo range in beats per minute (`composer structure sample --bpm` uses it too)
 MIN_BPM, MAX_BPM = 40, 240
@@ -98,7 +102,8 @@ class SectionSpec(_Strict):
     guidance: Optional[Number] = Field(None, gt=0, le=30, description="Overrides render.guidance.")
     groove: StrictStr = Field(
         "auto",
-        description="Init audio: 'auto' (a drum groove at the song tempo), 'none' (text only) or a WAV path.",
+        description="Init audio: 'auto' (a drum groove at the song tempo), 'none' (text only) or the path of a "
+                    "WAV, FLAC or OGG file (relative to the outline file).",
     )
     role: Optional[StrictStr] = Field(
         None, description="Musical role for the groove (intro, verse, chorus, ...); default from the name."
@@ -162,10 +167,11 @@ class LearnedStructure(_Strict):
 
 def _outline_schema(schema: dict[str, Any]) -> None:
     """What the validators check beyond the field types, so an editor flags it too: sections are required
-    unless the form is learned, and their names follow the name rule."""
+    unless the form is learned, their names follow the name rule, and the time signature is one we play."""
     schema["if"] = {"properties": {"form": {"const": "learned"}}, "required": ["form"]}
     schema["else"] = {"required": ["sections"], "properties": {"sections": {"minProperties": 1}}}
     schema["properties"]["sections"]["propertyNames"] = {"pattern": SECTION_NAME_PATTERN}
+    schema["properties"]["time_signature"]["pattern"] = TIME_SIGNATURE_PATTERN
 
 
 class Outline(_Strict):

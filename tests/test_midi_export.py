@@ -8,6 +8,10 @@ import pretty_midi
 import pytest
 
 from composer.midi_export import CHARSET, song_midi, write_song_midi
+from composer.outline import parse_outline
+from composer.planner import plan_song
+from composer.render import RenderedSong
+from composer.song import write_song_files
 
 SECTIONS = [("intro", 0.0), ("verse", 8.0), ("chorus", 24.137), ("verse 2", 40.0), ("chorus 2", 56.5),
             ("副歌 outro", 173.25)]
@@ -72,3 +76,28 @@ def test_bad_arguments_are_refused(kwargs):
     args = dict(bpm=120.0, time_signature=(4, 4), sections=[("verse", 0.0)], total_duration_s=30.0) | kwargs
     with pytest.raises(ValueError):
         song_midi(**args)
+
+
+@pytest.mark.parametrize("signature, clocks", [
+    ((4, 4), 24), ((3, 4), 24), ((2, 2), 24), ((3, 8), 24), ((7, 8), 24),
+    ((6, 8), 36), ((9, 8), 36), ((12, 8), 36), ((6, 16), 18), ((12, 16), 18),
+])
+def test_compound_metres_click_once_per_dotted_pulse(tmp_path, signature, clocks):
+    path = write_song_midi(tmp_path / "song.mid", bpm=120.0, time_signature=signature, sections=[("a", 0.0)],
+                           total_duration_s=10.0)
+    meters = [m for m in mido.MidiFile(path, charset=CHARSET).tracks[0] if m.type == "time_signature"]
+    assert [(m.numerator, m.denominator, m.clocks_per_click) for m in meters] == [(*signature, clocks)]
+
+
+def test_song_folder_midi_is_named_after_the_song(tmp_path):
+    outline = parse_outline("title: Jig in the Rain\nbpm: 180\ntime_signature: '6/8'\n"
+                            "sections:\n  intro: {bars: 1, prompt: x}\n  jig: {bars: 2, prompt: y}\n",
+                            source="song.yaml")
+    plan = plan_song(outline, sample_rate_hz=22050, max_clip_s=5.0)
+    song = RenderedSong(audio=np.zeros(plan.total_samples, dtype=np.float32), clip_keys=("0" * 32,) * len(plan.clips),
+                        clip_gains_db=(0.0,) * len(plan.clips), rendered=(), retried_seeds={})
+    write_song_files(tmp_path, plan, song, {"backend": {"name": "test"}, "take": 1})
+    track = mido.MidiFile(tmp_path / "song.mid", charset=CHARSET).tracks[0]
+    assert [m.name for m in track if m.type == "track_name"] == ["Jig in the Rain"]
+    assert [m.text for m in track if m.type == "marker"] == ["intro", "jig"]
+    assert [m.clocks_per_click for m in track if m.type == "time_signature"] == [36]

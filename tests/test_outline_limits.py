@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import time
 
 import pytest
@@ -11,6 +13,7 @@ from composer.cli import app
 from composer.errors import OutlineError
 from composer.outline import parse_outline
 from composer.planner import plan_song
+from composer.timing import parse_time_signature
 
 runner = CliRunner()
 
@@ -231,3 +234,50 @@ def test_deeply_nested_yaml_is_an_outline_error():
 def test_huge_values_are_shortened_in_messages():
     message = _error(SONG.replace("bpm: 120", "bpm: [" + ", ".join(["1"] * 5000) + "]"))
     assert len(message) < 300
+
+
+TIME_SIGNATURE_ALLOWED = "text such as '4/4' or '6/8' (numerator 1-32, denominator 1, 2, 4, 8, 16 or 32)"
+
+
+@pytest.mark.parametrize("value, got", [("4", "int 4"), ("0.75", "float 0.75"), ("3:4", "int 184")])
+def test_time_signature_read_as_a_number_says_what_is_allowed_and_to_quote_it(value, got):
+    message = _error(SONG.replace("bpm: 120\n", f"bpm: 120\ntime_signature: {value}\n"))
+    assert message.startswith(f"song.yaml:3: time_signature: must be {TIME_SIGNATURE_ALLOWED} (got {got}, "
+                              "which YAML reads as a number: quote it")
+    assert ("did you mean '3/4'?" in message) == (value == "3:4")  # YAML 1.1 reads 3:4 in base 60
+
+
+def test_schema_pattern_for_time_signature_accepts_what_the_validator_accepts():
+    schema = json.loads(runner.invoke(app, ["schema"]).output)
+    pattern = schema["properties"]["time_signature"]["pattern"]
+    candidates = [f"{n}/{d}" for n in range(0, 41) for d in range(0, 41)] + [
+        " 4 / 4", "4/4 ", "\t6/8\n", "04/4", "004/08", "032/032", "4/4/4", "", "4", "-4/4", "+4/4", "4/-4",
+        "4 4", "4//4", "3+2/8", "x4/4", "4/4x", "\u0664/4", "\uff14/4", "1e1/4", "/4", "4/",
+    ]
+    for text in candidates:
+        try:
+            parse_time_signature(text)
+            accepted = True
+        except ValueError:
+            accepted = False
+        assert bool(re.search(pattern, text)) == accepted, text
+
+
+@pytest.mark.parametrize("signature, bpm, note", [
+    ("6/8", 330, "in 6/8, bpm counts eighth notes (a dotted quarter at 110 is bpm 330)"),
+    ("12/16", 250, "in 12/16, bpm counts sixteenth notes (a dotted eighth at 83.33 is bpm 250)"),
+    ("7/8", 300, "in 7/8, bpm counts eighth notes (a quarter note at 150 is bpm 300)"),
+    ("2/2", 30, "in 2/2, bpm counts half notes (a quarter note at 60 is bpm 30)"),
+])
+def test_bpm_out_of_range_says_which_note_it_counts(signature, bpm, note):
+    message = _error(SONG.replace("bpm: 120\n", f"bpm: {bpm}\ntime_signature: '{signature}'\n"))
+    bound = "less than or equal to 240" if bpm > 240 else "greater than or equal to 40"
+    assert message == f"song.yaml:2: bpm: input should be {bound} (got {bpm}); allowed: a number from 40 to 240; {note}"
+
+
+@pytest.mark.parametrize("signature", ["4/4", "3/4", "waltz"])
+def test_bpm_out_of_range_in_quarter_notes_or_a_bad_metre_has_no_unit_note(signature):
+    message = _error(SONG.replace("bpm: 120\n", f"bpm: 330\ntime_signature: '{signature}'\n"))
+    assert "song.yaml:2: bpm: input should be less than or equal to 240 (got 330); allowed: a number from 40 to 240" \
+        in message.splitlines()
+    assert "counts" not in message
