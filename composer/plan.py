@@ -87,7 +87,7 @@ class PlannedSection:
     # full prompt (section prompt + style + key) and seed used for this occurrence
     prompt: str
     seed: int
-    # transition into the next section and its length in samples
+    # transition into the next section and its length in samples (the song's joint fade, or a declick for a cut)
     transition: str
     fade_samples: int
     # clip indices of this section, in order
@@ -114,9 +114,10 @@ class Plan:
     sample_rate_hz: int
     # samples of silence-free audio from the first downbeat to the end of the last bar
     total_samples: int
-    # samples each clip is rendered beyond its nominal span on both sides (for crossfades)
+    # samples each clip is rendered beyond its nominal span on both sides (half the joint fade, plus one)
     pad_samples: int
-    # default crossfade at clip joints inside a section, samples
+    # crossfade at every clip joint that is not a cut, samples: the outline's, capped at the shortest clip such
+    # a joint joins (no fade can outlast a clip)
     joint_fade_samples: int
     # every section occurrence and every clip, in song order
     sections: tuple[PlannedSection, ...]
@@ -125,6 +126,8 @@ class Plan:
     form: tuple[str, ...]
     # what the structure model chose, for form: learned (else None)
     learned_form: Optional[dict[str, Any]] = field(default=None, compare=False)
+    # what the user should know before rendering (say, a bar longer than the backend's clips), one line each
+    warnings: tuple[str, ...] = ()
 
     @property
     def duration_s(self) -> float:
@@ -152,5 +155,7 @@ class Plan:
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
+        if not self.warnings:  # listed only when there are some, so a plain plan's JSON stays as it was
+            del data["warnings"]
         data["duration_s"] = self.duration_s
         return data

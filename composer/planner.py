@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping, Optional
 
 from composer.errors import PlanError
-from composer.outline_model import Outline, SectionSpec
+from composer.outline_model import MAX_BPM, Outline, SectionSpec
 from composer.plan import Plan, PlannedClip, PlannedSection, SectionOverride
 from composer.seeds import derive_seed
 from composer.timing import BarGrid, parse_duration_s
@@ -67,8 +67,8 @@ def plan_song(
     _check_overrides(overrides, form)
     occurrences = _occurrences(outline, form, sections, overrides)
 
-    joint_fade = max(grid.beats_to_samples(outline.render.crossfade_beats),
-                     declick_samples(sample_rate_hz=sample_rate_hz))
+    requested_fade = max(grid.beats_to_samples(outline.render.crossfade_beats),
+                         declick_samples(sample_rate_hz=sample_rate_hz))
     max_clip_bars = max(1, math.floor(max_clip_s / grid.bar_s + 1e-9))
 
     planned_sections: list[PlannedSection] = []
@@ -94,18 +94,48 @@ def plan_song(
             start_bar=bar, bars=occ.spec.bars, start_sample=start, end_sample=end,
             start_s=start / sample_rate_hz, end_s=end / sample_rate_hz,
             prompt=occ.prompt, seed=occ.seed, transition=transition,
-            fade_samples=declick_samples(sample_rate_hz=sample_rate_hz) if transition == "cut" else joint_fade,
+            fade_samples=declick_samples(sample_rate_hz=sample_rate_hz) if transition == "cut" else requested_fade,
             clip_indices=tuple(range(first_clip, len(clips))),
         ))
         bar += occ.spec.bars
 
+    joint_fade = _capped_fade(planned_sections, clips, requested_samples=requested_fade)
+    planned_sections = [s if s.transition == "cut" else replace(s, fade_samples=joint_fade) for s in planned_sections]
     pad = max(joint_fade, declick_samples(sample_rate_hz=sample_rate_hz)) // 2 + 1
+    warning = _long_bar_warning(grid, max_clip_s=max_clip_s)
     return Plan(
         title=outline.title, bpm=float(outline.bpm), beats_per_bar=beats_per_bar, beat_unit=beat_unit,
         sample_rate_hz=sample_rate_hz, total_samples=grid.bar_start_sample(bar), pad_samples=pad,
         joint_fade_samples=joint_fade, sections=tuple(planned_sections), clips=tuple(clips),
-        form=tuple(form), learned_form=learned,
+        form=tuple(form), learned_form=learned, warnings=(warning,) if warning else (),
     )
+
+
+def _capped_fade(sections: list[PlannedSection], clips: list[PlannedClip], *, requested_samples: int) -> int:
+    """The crossfade asked for, but no longer than the shorter clip at any joint that crossfades.
+
+    The renderer cannot fade longer than a clip, so capping here lets the plan state the fade every joint gets
+    and pads clips for that fade only. It is one length for the whole song, as every crossfading joint uses it.
+    """
+    crossfading = [min(before.end_sample - before.start_sample, after.end_sample - after.start_sample)
+                   for before, after in zip(clips, clips[1:])
+                   if before.section_index == after.section_index or sections[before.section_index].transition != "cut"]
+    return min([requested_samples, *crossfading])
+
+
+def _long_bar_warning(grid: BarGrid, *, max_clip_s: float) -> Optional[str]:
+    """What to tell a user whose bar alone outlasts the backend's longest clip (None when a bar fits): every
+    clip is then one bar, longer than the model renders well, and the tempo drifts more."""
+    if max_clip_s / grid.bar_s + 1e-9 >= 1:  # the planner's test for one bar per clip
+        return None
+    metre = f"{grid.beats_per_bar}/{grid.beat_unit}"
+    # rounded up to 0.1 bpm, so the stated tempo does fit
+    slowest_bpm = math.ceil(grid.beats_per_bar * 60 / max_clip_s * 10) / 10
+    fits = (f"one bar of {metre} fits at {slowest_bpm:g} bpm or faster" if slowest_bpm <= MAX_BPM else
+            f"one bar of {metre} fits only above {MAX_BPM} bpm ({slowest_bpm:g}), so use fewer beats per bar")
+    return (f"one bar of {metre} at {grid.bpm:g} bpm lasts {grid.bar_s:.2f} s, longer than the backend's longest "
+            f"clip ({max_clip_s:.2f} s): each clip is one bar, {grid.bar_s / max_clip_s:.1f}x that length, and may "
+            f"keep time less well; {fits}")
 
 
 def resolve_form(outline: Outline) -> tuple[list[str], dict[str, SectionSpec], Optional[dict[str, Any]]]:

@@ -197,3 +197,47 @@ def test_durations_out_of_range_are_refused(text):
 
     with pytest.raises(ValueError):
         parse_duration_s(text)
+
+
+FADE_OVER_WHOLE_CLIPS = """\
+title: fades
+bpm: 240
+time_signature: "3/8"
+render: {crossfade_beats: 16}
+sections:
+  a: {bars: 1, prompt: x}
+  b: {bars: 3, prompt: y}
+  c: {bars: 1, prompt: z}
+form: [a, b, c]
+"""
+
+
+def test_a_crossfade_longer_than_its_clips_is_planned_at_the_length_applied():
+    # 16 eighths at 240 bpm ask for 4 s, but a bar of 3/8 lasts 0.75 s: no fade outlasts a one-bar clip
+    plan = plan_song(parse_outline(FADE_OVER_WHOLE_CLIPS), sample_rate_hz=44100, max_clip_s=5.11)
+    assert [c.end_sample - c.start_sample for c in plan.clips] == [33075, 99225, 33075]
+    assert plan.joint_fade_samples == 33075
+    assert [s.fade_samples for s in plan.sections] == [33075, 33075, 33075]
+    assert plan.pad_samples == 33075 // 2 + 1  # padded for the fade applied, not for the 4 s asked
+
+
+LONG_BARS = "title: t\nbpm: 40\ntime_signature: '12/8'\nsections:\n  a: {bars: 2, prompt: x}\nform: [a]\n"
+
+
+def test_a_bar_longer_than_the_backends_clip_is_planned_with_a_warning():
+    plan = plan_song(parse_outline(LONG_BARS), sample_rate_hz=22050, max_clip_s=5.93)
+    assert [c.bars for c in plan.clips] == [1, 1]  # still planned (and rendered): one bar per clip
+    (warning,) = plan.warnings
+    assert "one bar of 12/8 at 40 bpm lasts 18.00 s" in warning
+    assert "longer than the backend's longest clip (5.93 s)" in warning
+    assert "fits at 121.5 bpm or faster" in warning  # 12 eighths in 5.93 s; at 121.4 a bar is 5.9308 s
+    assert plan.to_dict()["warnings"] == (warning,)
+    fits = plan_song(parse_outline(LONG_BARS.replace("bpm: 40", "bpm: 121.5")), sample_rate_hz=22050,
+                     max_clip_s=5.93)
+    assert fits.warnings == () and "warnings" not in fits.to_dict()
+
+
+def test_a_bar_no_allowed_tempo_fits_says_so():
+    text = LONG_BARS.replace("bpm: 40", "bpm: 240").replace("12/8", "21/4")
+    (warning,) = plan_song(parse_outline(text), sample_rate_hz=44100, max_clip_s=5.11).warnings
+    assert "lasts 5.25 s" in warning and "fits only above 240 bpm (246.6)" in warning
