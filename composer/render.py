@@ -60,7 +60,9 @@ def clip_requests(plan: Plan, *, groove_root: Path) -> list[ClipRequest]:
     change never invalidates the clip cache.
     """
     loops: dict[str, np.ndarray] = {}
-    return [_clip_request(plan, clip, groove_root=groove_root, loops=loops) for clip in plan.clips]
+    requests = [_clip_request(plan, clip, groove_root=groove_root, loops=loops) for clip in plan.clips]
+    _checked_loops.clear()  # the requests hold their own windows of the loops: free them for the render
+    return requests
 
 
 def _clip_request(plan: Plan, clip: PlannedClip, *, groove_root: Path, loops: dict[str, np.ndarray]) -> ClipRequest:
@@ -249,7 +251,10 @@ def _shared_tail(plan: Plan, previous: int, index: int, audio: dict[int, np.ndar
 
 
 def joint_fades(plan: Plan) -> list[int]:
-    """Crossfade length at every clip joint: the section's transition at section ends, else the joint fade."""
+    """Crossfade length at every clip joint: the section's transition at section ends, else the joint fade.
+
+    The planner already caps both at the clips they join and pads for them; the caps here only keep a plan
+    made some other way within what the clips can give."""
     fades = []
     for before, after in zip(plan.clips, plan.clips[1:]):
         if before.section_index != after.section_index:
@@ -346,34 +351,76 @@ def _init_audio(plan: Plan, clip: PlannedClip, *, num_samples: int, groove_root:
             section_start_bar=section.start_bar, section_bars=section.bars,
         ).astype(np.float32)
     if clip.groove not in loops:
-        loops[clip.groove] = _load_loop(groove_root / clip.groove, sample_rate_hz=plan.sample_rate_hz)
+        loops[clip.groove] = _loop(groove_root / clip.groove, sample_rate_hz=plan.sample_rate_hz)[1]
     loop = loops[clip.groove]
     # the loop repeats from the song's first downbeat, so every clip sees it on the same grid
     positions = (np.arange(num_samples) + origin) % loop.size
-    return loop[positions].astype(np.float32)
+    return loop[positions].astype(np.float32, copy=False)
 
 
 def check_groove_files(plan: Plan, *, groove_root: Path) -> None:
-    """Fail before any rendering when a groove names a file that is missing, unreadable or too short."""
-    for name in sorted({c.groove for c in plan.clips} - {"auto", "none"}):
-        section = plan.sections[next(c.section_index for c in plan.clips if c.groove == name)].name
-        path = groove_root / name
-        where = f"section {section!r}: groove file {path}"
-        if not path.is_file():
-            raise OutlineError(f"{where} {'is a folder' if path.is_dir() else 'does not exist'}; a section's "
-                               "groove must be 'auto', 'none' or a path to a WAV file (relative to the outline file; "
-                               "`regenerate --groove-root` reads them from where the outline's folder is now)")
-        try:
-            _load_loop(path, sample_rate_hz=plan.sample_rate_hz)
-        except OutlineError as exc:
-            raise OutlineError(f"section {section!r}: {exc}") from None
+    """Fail before any rendering when a groove names a file that is missing, unreadable, too short, silent or
+    not finite. The loops it reads wait in ``_checked_loops`` for the render that follows."""
+    from composer.audio_io import GROOVE_FORMATS
+
+    checked: dict[tuple[str, int], tuple[Optional[tuple[int, ...]], np.ndarray]] = {}
+    try:
+        for name in sorted({c.groove for c in plan.clips} - {"auto", "none"}):
+            section = plan.sections[next(c.section_index for c in plan.clips if c.groove == name)].name
+            path = groove_root / name
+            where = f"section {section!r}: groove file {path}"
+            if not path.is_file():
+                raise OutlineError(f"{where} {'is a folder' if path.is_dir() else 'does not exist'}; a section's "
+                                   f"groove must be 'auto', 'none' or the path of {GROOVE_FORMATS} (relative to "
+                                   "the outline file; `regenerate --groove-root` reads them from where the "
+                                   "outline's folder is now)")
+            try:
+                checked[(str(path), plan.sample_rate_hz)] = _loop(path, sample_rate_hz=plan.sample_rate_hz)
+            except OutlineError as exc:
+                raise OutlineError(f"section {section!r}: {exc}") from None
+    finally:
+        _checked_loops.clear()  # only the latest check's loops wait: this command's
+        _checked_loops.update(checked)
+
+
+#: the loops the latest ``check_groove_files`` read, for the render of the same command:
+#: {(file, rate): (the file's signature when read, loop)}. A long file costs seconds and hundreds of MB to read
+#: and resample, and a command read it three times (the CLI's early check, the song's, the requests).
+#: ``clip_requests`` frees them; a file changed since it was read is read again.
+_checked_loops: dict[tuple[str, int], tuple[Optional[tuple[int, ...]], np.ndarray]] = {}
+
+
+def _loop(path: Path, *, sample_rate_hz: int) -> tuple[Optional[tuple[int, ...]], np.ndarray]:
+    """(signature, loop) of a groove file: the loop the latest check read if the file is unchanged, else read now."""
+    signature = _file_signature(path)  # taken before reading: an edit made during the read shows as a change
+    kept = _checked_loops.get((str(path), sample_rate_hz))
+    if kept is not None and signature is not None and kept[0] == signature:
+        return kept
+    return signature, _load_loop(path, sample_rate_hz=sample_rate_hz)
+
+
+def _file_signature(path: Path) -> Optional[tuple[int, ...]]:
+    """Which file, and which version of it: rewriting, editing or replacing it changes one of these."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def _load_loop(path: Path, *, sample_rate_hz: int) -> np.ndarray:
+    """The groove file as mono float32 at ``sample_rate_hz`` with its peak at 0.5.
+
+    Normalised in place but in the same two float32 steps as ever (divide, then halve): the clip cache keys
+    hash these bytes, and a changed byte would re-render every clip that uses the file."""
     from composer.audio_io import read_wav_mono
 
     loop = read_wav_mono(path, sample_rate_hz=sample_rate_hz)
     if loop.size < sample_rate_hz // 10:
         raise OutlineError(f"groove file {path} is shorter than 0.1 s")
-    peak = float(np.max(np.abs(loop)))
-    return loop / peak * 0.5 if peak > 0 else loop
+    peak = float(max(loop.max(), -loop.min()))  # max |sample| without np.abs's copy; the loop is finite
+    if peak == 0:
+        raise OutlineError(f"groove file {path} is silent (every sample is 0); a groove must be drums you can hear")
+    loop /= peak
+    loop *= 0.5
+    return loop

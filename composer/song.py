@@ -114,8 +114,8 @@ def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend,
     outline = outline_from_dict(manifest["outline"], source=f"{Path(folder) / 'manifest.json'} (outline)")
     overrides = _overrides_from_manifest(manifest)
     old_plan = _plan(outline, backend, overrides)
-    groove_root = Path(groove_root).resolve() if groove_root is not None else Path(manifest.get("groove_root", "."))
-    check_groove_files(old_plan, groove_root=groove_root)
+    groove_root = _groove_root(manifest, groove_root)
+    check_groove_files(old_plan, groove_root=groove_root)  # reuses the loops check_regenerate_grooves read
     section = old_plan.section_for(selector)
     key = (section.name, section.occurrence)
     previous = overrides.get(key, SectionOverride())
@@ -153,6 +153,18 @@ def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend,
                           stages={"plan": time.perf_counter() - started}, keep_outside=span or (0, 0))
     return replace(result, changed_samples=span, changed_outside=change.get("changed_outside_span", 0),
                    previous_version=manifest.get("composer_version"))
+
+
+def check_regenerate_grooves(folder: Path, manifest: dict[str, Any], *, groove_root: Optional[Path] = None) -> None:
+    """Check the groove files regenerating ``folder`` reads, at the rate of the manifest's backend but without
+    loading it: a missing file fails in a moment, not after the model has loaded."""
+    outline = outline_from_dict(manifest["outline"], source=f"{Path(folder) / 'manifest.json'} (outline)")
+    plan = plan_for_backend(outline, manifest["backend"]["name"], _overrides_from_manifest(manifest))
+    check_groove_files(plan, groove_root=_groove_root(manifest, groove_root))
+
+
+def _groove_root(manifest: dict[str, Any], groove_root: Optional[Path]) -> Path:
+    return Path(groove_root).resolve() if groove_root is not None else Path(manifest.get("groove_root", "."))
 
 
 def _plan(outline: Outline, backend: SpectrogramBackend,
@@ -233,7 +245,8 @@ def write_song_files(folder: Path, plan: Plan, song: RenderedSong, manifest: dic
         "song.wav": lambda path: write_wav_16bit(path, song.audio, sample_rate_hz=plan.sample_rate_hz),
         "song.mid": lambda path: write_song_midi(
             path, bpm=plan.bpm, time_signature=(plan.beats_per_bar, plan.beat_unit),
-            sections=[(s.label, s.start_s) for s in plan.sections], total_duration_s=plan.duration_s),
+            sections=[(s.label, s.start_s) for s in plan.sections], total_duration_s=plan.duration_s,
+            title=plan.title),
         "spectrogram.png": lambda path: save_png(picture, path, metadata=png_metadata),
         "manifest.json": lambda path: write_json_atomic(path, manifest),
     })
@@ -277,6 +290,7 @@ def build_manifest(outline: Outline, plan: Plan, song: RenderedSong, backend: Sp
         "total_samples": plan.total_samples,
         "pad_samples": plan.pad_samples,
         "joint_fade_samples": plan.joint_fade_samples,
+        "warnings": list(plan.warnings),  # what `plan` and `render` printed before rendering
         "backend": {"name": backend.name, "model": model, "device": device, "makes_music": backend.makes_music,
                     "note": None if backend.makes_music else NOISE_NOTE, "identity": identity},
         "outline": outline_to_dict(outline),

@@ -254,3 +254,129 @@ def test_ambient_pulse_marks_every_beat_in_every_role(role):
         hits = bar_hits(style="ambient", role=role, beats_per_bar=4, beat_unit=4, bar_in_section=bar, section_bars=8)
         assert {0, 1, 2, 3} <= {h.beat for h in hits}
         assert not any(h.pitch == SNARE for h in hits)
+
+
+# --- groove files (a section's `groove: loop.wav`) --------------------------------------------------------------
+
+def _old_load_loop(path, *, sample_rate_hz):
+    """The loader as it was before it read in blocks and normalised in place: the bytes it gave are in every clip
+    cache key of every song rendered with a groove file, so the new loader must give exactly these."""
+    import soundfile as sf
+
+    audio, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    mono = audio.mean(axis=1)
+    if rate != sample_rate_hz:
+        mono = librosa.resample(mono, orig_sr=rate, target_sr=sample_rate_hz)
+    loop = mono.astype(np.float32)
+    peak = float(np.max(np.abs(loop)))
+    return loop / peak * 0.5 if peak > 0 else loop
+
+
+def _loop_signal(frames, channels, *, seed, scale=0.7):
+    rng = np.random.default_rng(seed)
+    x = scale * np.clip(rng.standard_normal((frames, channels)) / 3, -1, 1)
+    x[::500] = 0.0
+    x[250::500] = -0.0  # survives in float files; the channel mean makes it +0.0, and so must the new loader
+    return x
+
+
+# (container, subtype, channels, file rate): mono/stereo/6 channels, 8/16/24/32-bit, float, double, FLAC, lossy OGG
+LOOP_FILES = [
+    ("WAV", "PCM_16", 1, 44100), ("WAV", "PCM_16", 2, 48000), ("WAV", "PCM_24", 1, 22050),
+    ("WAV", "PCM_24", 2, 44100), ("WAV", "FLOAT", 1, 44100), ("WAV", "FLOAT", 2, 22050),
+    ("WAV", "PCM_32", 6, 48000), ("WAV", "DOUBLE", 2, 44100), ("WAV", "PCM_U8", 1, 44100),
+    ("WAV", "PCM_U8", 2, 22050), ("AIFF", "PCM_16", 2, 22050), ("FLAC", "PCM_16", 1, 48000),
+    ("FLAC", "PCM_24", 2, 44100), ("OGG", "VORBIS", 1, 44100), ("OGG", "VORBIS", 2, 48000),
+    ("OGG", "OPUS", 2, 48000),
+]
+
+
+@pytest.mark.parametrize("container, subtype, channels, rate", LOOP_FILES)
+def test_groove_file_loop_is_byte_identical_to_the_old_loader(tmp_path, monkeypatch, container, subtype, channels,
+                                                              rate):
+    import soundfile as sf
+
+    from composer import audio_io
+    from composer.render import _load_loop
+
+    path = tmp_path / f"loop.{container.lower()}"
+    scale = 3.0 if subtype in ("FLOAT", "DOUBLE") else 0.7  # float files may go past full scale
+    sf.write(str(path), _loop_signal(70001, channels, seed=channels, scale=scale), rate, format=container,
+             subtype=subtype)
+    if subtype == "FLOAT" and channels == 1:  # at a backend's rate, so -0.0 would reach it unresampled
+        assert np.signbit(sf.read(str(path), dtype="float32")[0][250]) and rate == 44100
+    for block_frames in (audio_io.BLOCK_FRAMES, 1000):  # one block and a bit; many blocks, the last one short
+        monkeypatch.setattr(audio_io, "BLOCK_FRAMES", block_frames)
+        for target in (44100, 22050, 8000):  # riffusion and tiny-random, builtin, the test backends
+            new, old = _load_loop(path, sample_rate_hz=target), _old_load_loop(path, sample_rate_hz=target)
+            assert new.dtype == np.float32 and new.shape == old.shape
+            assert new.tobytes() == old.tobytes(), (block_frames, target)
+
+
+def test_groove_file_with_a_short_data_chunk_keeps_what_is_there(tmp_path, monkeypatch):
+    import soundfile as sf
+
+    from composer import audio_io
+    from composer.render import _load_loop
+
+    whole = tmp_path / "whole.wav"
+    sf.write(str(whole), _loop_signal(30000, 2, seed=5), 44100, subtype="PCM_16")
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(whole.read_bytes()[:-20001])  # the header still says 30000 frames
+    monkeypatch.setattr(audio_io, "BLOCK_FRAMES", 4096)
+    for target in (44100, 22050):
+        new, old = _load_loop(cut, sample_rate_hz=target), _old_load_loop(cut, sample_rate_hz=target)
+        assert new.tobytes() == old.tobytes() and new.size < _load_loop(whole, sample_rate_hz=target).size
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "-inf in one channel", "inf - inf"])
+@pytest.mark.parametrize("target", [44100, 22050])  # as read, and resampled (where librosa raised)
+def test_non_finite_groove_file_is_an_outline_error_before_resampling(tmp_path, monkeypatch, bad, target):
+    import soundfile as sf
+
+    from composer.errors import OutlineError
+    from composer.render import _load_loop
+
+    x = _loop_signal(44100, 2, seed=1).astype(np.float32)
+    x[1000] = {"nan": [np.nan, np.nan], "inf": [np.inf, np.inf], "-inf in one channel": [0.1, -np.inf],
+               "inf - inf": [np.inf, -np.inf]}[bad]
+    path = tmp_path / "loop.wav"
+    sf.write(str(path), x, 44100, subtype="FLOAT")
+
+    def resample(*args, **kwargs):
+        raise AssertionError("resampled a groove file that holds NaN/inf")
+
+    monkeypatch.setattr(librosa, "resample", resample)
+    with pytest.raises(OutlineError, match=r"loop\.wav: has NaN or infinite samples; a groove must be a WAV, FLAC "
+                                           r"or OGG file of finite audio"):
+        _load_loop(path, sample_rate_hz=target)
+
+
+@pytest.mark.parametrize("subtype", ["PCM_16", "FLOAT"])
+def test_silent_groove_file_is_an_outline_error(tmp_path, subtype):
+    import soundfile as sf
+
+    from composer.errors import OutlineError
+    from composer.render import _load_loop
+
+    path = tmp_path / "quiet.wav"
+    sf.write(str(path), np.zeros((22050, 2)), 44100, subtype=subtype)
+    for target in (44100, 22050):
+        with pytest.raises(OutlineError, match=r"groove file .*quiet\.wav is silent"):
+            _load_loop(path, sample_rate_hz=target)
+
+
+@pytest.mark.parametrize("name", ["loop.mp3", "LOOP.MP3", "mp3_data_named.wav"])
+def test_mp3_groove_file_is_refused_by_name_and_by_content(tmp_path, name):
+    import soundfile as sf
+
+    from composer.errors import OutlineError
+    from composer.render import _load_loop
+
+    mp3 = tmp_path / "real.mp3"
+    sf.write(str(mp3), _loop_signal(44100, 1, seed=3), 44100, format="MP3", subtype="MPEG_LAYER_III")
+    path = tmp_path / name
+    path.write_bytes(mp3.read_bytes())
+    with pytest.raises(OutlineError, match=rf"{name}: MP3 is not accepted as a groove .*convert it to a WAV, FLAC or "
+                                           "OGG file"):
+        _load_loop(path, sample_rate_hz=44100)

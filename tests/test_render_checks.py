@@ -125,3 +125,138 @@ def test_regenerate_refuses_when_the_model_changed(outline, tmp_path):
     with pytest.raises(SongFolderError, match="different model"):
         regenerate_section(tmp_path / "song", "b", Retrained(bad="nan", failures=0), seed=1, prompt=None,
                            denoising=None, device="cpu")
+
+
+def _write_groove(path, *, kind="drums", rate=44100):
+    """A 1-s groove file: drums (a decaying 60 Hz kick every half second), or a broken one."""
+    t = np.arange(rate) / rate
+    x = (0.8 * np.sin(2 * np.pi * 60 * t) * np.exp(-(t % 0.5) / 0.02)).astype(np.float32)
+    if kind == "nan":
+        x[100] = np.nan
+    if kind == "silent":
+        x[:] = 0
+    if kind == "mp3":
+        sf.write(str(path), x, rate, format="MP3", subtype="MPEG_LAYER_III")
+    else:
+        sf.write(str(path), x, rate, subtype="FLOAT")
+
+
+class FakeTinyRandom(FlakyBackend):
+    """Stands in for the tiny-random model (its name and rate) without loading anything."""
+
+    name = "tiny-random"
+
+    def __init__(self) -> None:
+        super().__init__(bad="nan", failures=0)
+
+    @property
+    def sample_rate_hz(self) -> int:
+        return 44100
+
+
+def _groove_song(tmp_path, *, kind="drums", loop="loop.wav"):
+    _write_groove(tmp_path / loop, kind=kind)
+    path = tmp_path / "song.yaml"
+    path.write_text(OUTLINE.replace("prompt: two}", f"prompt: two, groove: {loop}}}"))
+    return path
+
+
+@pytest.mark.parametrize("backend", ["tiny-random", "builtin", "riffusion"])
+@pytest.mark.parametrize("kind, loop, message", [
+    ("nan", "loop.wav", "has NaN or infinite samples"),
+    ("silent", "loop.wav", "is silent"),
+    ("mp3", "loop.mp3", "MP3 is not accepted as a groove"),
+])
+def test_a_broken_groove_file_is_exit_2_naming_it_on_every_backend(tmp_path, monkeypatch, backend, kind, loop,
+                                                                     message):
+    from typer.testing import CliRunner
+
+    from composer.backends import registry
+    from composer.cli import app
+
+    try:
+        registry.backend_info(backend)
+    except Exception:
+        pytest.skip(f"no {backend} backend here")
+
+    def load_backend(*args, **kwargs):
+        raise AssertionError("the model loaded before the groove file was checked")
+
+    monkeypatch.setattr(registry, "load_backend", load_backend)
+    outline = _groove_song(tmp_path, kind=kind, loop=loop)
+    result = CliRunner().invoke(app, ["render", str(outline), "-o", str(tmp_path / "song"), "--backend", backend])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2, result.output
+    assert f"section 'b': {tmp_path / loop}: {message}" in said or f"{tmp_path / loop} {message}" in said, said
+    assert "Traceback" not in result.output and not (tmp_path / "song").exists()
+
+
+def test_render_and_regenerate_read_a_groove_file_once(tmp_path, monkeypatch):
+    """The CLI's early check, the song's own check, the regenerate staleness check and the clip requests share
+    one read: a long file costs seconds and hundreds of MB each time it is read and resampled."""
+    from typer.testing import CliRunner
+
+    import composer.render
+    from composer.backends import registry
+    from composer.cli import app
+
+    reads = []
+    load_loop = composer.render._load_loop
+    monkeypatch.setattr(composer.render, "_load_loop", lambda path, **kw: reads.append(path) or load_loop(path, **kw))
+    monkeypatch.setattr(registry, "load_backend", lambda *args, **kwargs: FakeTinyRandom())
+    outline, folder = _groove_song(tmp_path), tmp_path / "song"
+    result = CliRunner().invoke(app, ["render", str(outline), "-o", str(folder), "--backend", "tiny-random"])
+    assert result.exit_code == 0, result.output
+    assert reads == [tmp_path / "loop.wav"]
+    assert composer.render._checked_loops == {}  # freed once the clips have their windows
+    reads.clear()
+    result = CliRunner().invoke(app, ["regenerate", str(folder), "--section", "a", "--seed", "9"])
+    assert result.exit_code == 0, result.output
+    assert reads == [tmp_path / "loop.wav"]
+
+
+def test_regenerate_checks_groove_files_before_loading_the_model(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from composer.backends import registry
+    from composer.cli import app
+
+    outline, folder = _groove_song(tmp_path), tmp_path / "song"
+    render_outline(outline, folder, FakeTinyRandom(), model=None, device="cpu")
+    (tmp_path / "loop.wav").unlink()
+
+    def load_backend(*args, **kwargs):
+        raise AssertionError("the model loaded before the groove file was checked")
+
+    monkeypatch.setattr(registry, "load_backend", load_backend)
+    result = CliRunner().invoke(app, ["regenerate", str(folder), "--section", "a", "--seed", "9"])
+    assert result.exit_code == 2, result.output
+    assert f"groove file {tmp_path / 'loop.wav'} does not exist" in " ".join(result.output.split())
+
+
+def test_a_groove_file_changed_after_a_check_is_read_again(tmp_path):
+    """The loops a check keeps are for the same command only: an edited file (here the same size, and later, as
+    any edit is) is read again, so regenerate still sees that it changed, and that it was put back."""
+    import os
+
+    from composer.errors import SongFolderError
+    from composer.song import regenerate_section
+
+    outline, folder = _groove_song(tmp_path), tmp_path / "song"
+    render_outline(outline, folder, FakeTinyRandom(), model=None, device="cpu")
+    loop, reversed_loop = tmp_path / "loop.wav", tmp_path / "reversed.wav"
+    audio, rate = sf.read(str(loop), dtype="float32")
+    sf.write(str(reversed_loop), audio[::-1].copy(), rate, subtype="FLOAT")
+    original, edited = loop.read_bytes(), reversed_loop.read_bytes()
+    assert len(edited) == len(original) and edited != original
+
+    def rewrite(data, *, later_s):
+        loop.write_bytes(data)
+        stat = loop.stat()
+        os.utime(loop, ns=(stat.st_atime_ns, stat.st_mtime_ns + int(later_s * 1e9)))
+
+    rewrite(edited, later_s=1)
+    with pytest.raises(SongFolderError, match="loop.wav .section 'b'. has changed"):
+        regenerate_section(folder, "a", FakeTinyRandom(), seed=9, prompt=None, denoising=None, device="cpu")
+    rewrite(original, later_s=2)  # the failed regenerate left its check's loops waiting: they must not be used
+    regenerate_section(folder, "a", FakeTinyRandom(), seed=9, prompt=None, denoising=None, device="cpu")
