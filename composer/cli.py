@@ -118,7 +118,10 @@ def render(
     if output.is_dir():
         current_take(output)
     name = _resolve_backend_name(backend)
-    check_groove_files(plan_for_backend(parsed, name), groove_root=outline.resolve().parent)
+    the_plan = plan_for_backend(parsed, name)
+    check_groove_files(the_plan, groove_root=outline.resolve().parent)
+    for warning in the_plan.warnings:  # before the model loads, so a long render is not a surprise
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     model = model_reference(model) if model else None
     _quiet_model_loading()
     started = time.perf_counter()
@@ -154,7 +157,7 @@ def regenerate(
 ) -> None:
     """Re-render one section; every sample outside it (and its crossfades) stays identical."""
     from composer.backends.registry import load_backend
-    from composer.song import model_reference, regenerate_section
+    from composer.song import check_regenerate_grooves, model_reference, regenerate_section
     from composer.song_folder import read_manifest
 
     from composer.outline_model import SectionSpec
@@ -167,6 +170,7 @@ def regenerate(
     if model is not None and not model.strip():
         raise typer.BadParameter("--model must not be empty (leave it out to use the model the manifest names)")
     manifest = read_manifest(folder)
+    check_regenerate_grooves(folder, manifest, groove_root=groove_root)  # a bad groove fails before the model loads
     model = model_reference(model) if model else manifest["backend"].get("model")
     _quiet_model_loading()
     started = time.perf_counter()
@@ -204,6 +208,8 @@ def plan(
     from composer.song import plan_for_backend
 
     the_plan = plan_for_backend(load_outline(outline), _resolve_backend_name(backend))
+    for warning in the_plan.warnings:  # on stderr, so the JSON on stdout stays parseable
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if as_json:
         out.print_json(json.dumps(the_plan.to_dict()))
         return
@@ -326,13 +332,23 @@ def evaluate(
     targets = report["targets"]
     table.add_row("global tempo", f"{tempo['global_bpm']:.1f} bpm ({tempo['global_error']:+.1%})",
                   f"{report['planned_bpm']:g} bpm")
-    table.add_row("10-s windows within 2%", f"{tempo['windows_within_2pct']:.0%} "
-                  f"({tempo['octave_errors']} half/double)", f">= {targets['tempo_windows_within_2pct']:.0%}")
-    table.add_row("beat F-measure", f"{report['beats']['f_measure']:.2f}", f">= {targets['beat_f_measure']}")
+    within = tempo["windows_within_2pct"]
+    table.add_row("10-s windows within 2%",
+                  "n/a (shorter than 5 s)" if within is None else
+                  f"{within:.0%} ({tempo['octave_errors']} half/double, {tempo['windows_without_pulse']} no pulse)",
+                  f">= {targets['tempo_windows_within_2pct']:.0%}")
+    level = " (felt pulse)" if report["beats"]["level"] == "pulse" else ""
+    table.add_row("beat F-measure", f"{report['beats']['f_measure']:.2f}{level}", f">= {targets['beat_f_measure']}")
     table.add_row("joints flagged", f"{report['joints_flagged']} of {len(report['joints'])}", "0")
-    table.add_row("boundary F (1 bar)", f"{structure['boundary_f_measure']:.2f}", f">= {targets['boundary_f_measure']}")
+    boundary_f = structure["boundary_f_measure"]
+    table.add_row("boundary F (1 bar)",
+                  "n/a (one section)" if boundary_f is None else
+                  f"{boundary_f:.2f} (chance {structure['chance_boundary_f_measure']:.2f})",
+                  f">= {targets['boundary_f_measure']} and above chance")
+    same, different = structure["same_name_similarity"], structure["different_name_similarity"]
     table.add_row("same vs different-name similarity",
-                  f"{structure['same_name_similarity']:.2f} vs {structure['different_name_similarity']:.2f}",
+                  f"{same:.2f} vs {different:.2f}" if structure["repeats_more_similar"] is not None else
+                  "n/a (" + ("no repeat" if same is None else "nothing but repeats") + ")",
                   "same > different")
     loudness = report["loudness"]
     table.add_row("largest loudness jump (not asked by gain_db)",
@@ -346,7 +362,9 @@ def evaluate(
         sections.add_column(column)
     for s in report["sections"]:
         label = s["name"] if s["occurrence"] == 1 else f"{s['name']} {s['occurrence']}"
-        sections.add_row(label, format_mmss(s["start_s"]), f"{s['beat_f_measure']:.2f}", f"{s['loudness_lufs']:.1f} LUFS")
+        lufs = s["loudness_lufs"]
+        sections.add_row(label, format_mmss(s["start_s"]), f"{s['beat_f_measure']:.2f}",
+                         "n/a (< 0.4 s)" if lufs is None else f"{lufs:.1f} LUFS")
     out.print(sections)
     console.print(f"wrote {folder / 'evaluation.json'}")
 

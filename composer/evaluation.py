@@ -27,8 +27,10 @@ def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, 
     """Every measure of one song folder as a JSON-able dict (also written to evaluation.json)."""
     from composer.analysis.loudness import integrated_lufs
     from composer.analysis.seams import seam_scores
-    from composer.analysis.structure import boundary_f_measure, estimated_boundaries_s, section_similarity
-    from composer.analysis.tempo import beat_f_measure, track_beats_s, windowed_tempo
+    from composer.analysis.structure import (
+        boundary_f_measure, chance_boundary_f_measure, estimated_boundaries_s, section_similarity,
+    )
+    from composer.analysis.tempo import MIN_PULSE_STRENGTH, beat_f_measure, track_beats_s, windowed_tempo
 
     manifest = read_manifest(folder)
     audio, rate = _read(Path(folder) / "song.wav")
@@ -50,25 +52,39 @@ def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, 
     duration_s = audio.size / rate
 
     global_bpm, tracked = track_beats_s(audio, sample_rate_hz=rate, bpm_hint=bpm)
-    n_beats = int(audio.size / float(grid.samples_per_beat))
-    planned = np.array([grid.beat_start_sample(b) / rate for b in range(n_beats + 1)])
-    windows = windowed_tempo(audio, sample_rate_hz=rate, planned_bpm=bpm)
-    within = [abs(w.error) <= 0.02 for w in windows]
+    n_beats = int(np.ceil(audio.size / float(grid.samples_per_beat)))
+    beat_samples = np.array([grid.beat_start_sample(b) for b in range(n_beats + 1)])
+    beat_samples = beat_samples[beat_samples < audio.size]  # a beat at the very end has no audio to track
+    pulse_samples = _pulse_samples(grid, beats_per_bar=beats_per_bar, beat_unit=beat_unit, num_samples=audio.size)
+    pulse_bpm = _compound_pulse_bpm(bpm, beats_per_bar=beats_per_bar, beat_unit=beat_unit)
+    windows = windowed_tempo(audio, sample_rate_hz=rate, planned_bpm=bpm, pulse_bpm=pulse_bpm)
+    within = [w.level is not None for w in windows]
+
+    def beats_f(lo_s: float, hi_s: float) -> tuple[float, str]:
+        """Beat F against the beat-unit grid or the felt-pulse grid, whichever the tracker followed."""
+        inside = lambda t: t[(t >= lo_s) & (t < hi_s)]  # noqa: E731
+        scores = {"beat": beat_f_measure(tracked_s=inside(tracked), planned_s=inside(beat_samples / rate))}
+        if pulse_samples is not None:
+            scores["pulse"] = beat_f_measure(tracked_s=inside(tracked), planned_s=inside(pulse_samples / rate))
+        level = max(scores, key=lambda name: scores[name])
+        return scores[level], level
 
     per_section = []
     for s in sections:
         lo, hi = s["start_s"], s["end_s"]
-        inside = lambda t: t[(t >= lo) & (t < hi)]  # noqa: E731
+        f_measure, _ = beats_f(lo, hi)
         per_section.append({
             "name": s["name"], "occurrence": s["occurrence"], "start_s": lo, "end_s": hi,
-            "beat_f_measure": beat_f_measure(tracked_s=inside(tracked), planned_s=inside(planned)),
+            "beat_f_measure": f_measure,
             "loudness_lufs": integrated_lufs(audio[s["start_sample"]:s["end_sample"]], sample_rate_hz=rate),
         })
-    jumps = [abs(b["loudness_lufs"] - a["loudness_lufs"]) for a, b in zip(per_section, per_section[1:])]
+    # neighbours whose loudness is measured (a section shorter than one 400-ms gating block has none)
+    pairs = [(a, b) for a, b in zip(per_section, per_section[1:])
+             if a["loudness_lufs"] is not None and b["loudness_lufs"] is not None]
+    jumps = [abs(b["loudness_lufs"] - a["loudness_lufs"]) for a, b in pairs]
     # the outline may ask for a jump (gain_db); the target is on what it did not ask for
-    asked = [_gain_db(manifest, b["name"]) - _gain_db(manifest, a["name"]) for a, b in zip(per_section, per_section[1:])]
-    unasked = [abs((b["loudness_lufs"] - a["loudness_lufs"]) - ask)
-               for a, b, ask in zip(per_section, per_section[1:], asked)]
+    asked = [_gain_db(manifest, b["name"]) - _gain_db(manifest, a["name"]) for a, b in pairs]
+    unasked = [abs((b["loudness_lufs"] - a["loudness_lufs"]) - ask) for (a, b), ask in zip(pairs, asked)]
 
     joints, spans, kinds = [], [], []
     for index, s in enumerate(sections):
@@ -80,26 +96,32 @@ def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, 
             prev = sections[index - 1] if first_of_section else s
             spans.append((prev["start_sample"], s["end_sample"]))
             kinds.append("section" if first_of_section else "clip")
-    beat_samples = np.array([grid.beat_start_sample(b) for b in range(n_beats + 1)])
-    seams = seam_scores(audio, joint_samples=joints, neighbourhood=spans, beat_samples=beat_samples,
-                        sample_rate_hz=rate)
+    bar_samples = np.array([grid.bar_start_sample(b) for b in range(_bars_in(grid, audio.size) + 1)])
+    seams = seam_scores(audio, joint_samples=joints, neighbourhood=spans, within_section=[kind == "clip" for kind in kinds],
+                        bar_samples=bar_samples, beat_samples=beat_samples, sample_rate_hz=rate)
 
     boundaries = np.array([s["start_s"] for s in sections])
     estimated = estimated_boundaries_s(audio, sample_rate_hz=rate, count=len(sections), bar_s=grid.bar_s)
+    has_boundaries = len(sections) > 1
     same, different = section_similarity(audio, [(s["name"], s["start_sample"], s["end_sample"]) for s in sections],
                                          sample_rate_hz=rate)
+    comparable = bool(np.isfinite(same) and np.isfinite(different))
+    beat_f, beat_level = beats_f(0.0, duration_s + 1.0)
     report: dict[str, Any] = {
         "song": str(folder), "take": manifest.get("take"), "backend": manifest["backend"]["name"],
         "duration_s": duration_s, "planned_bpm": bpm, "targets": TARGETS,
         "tempo": {
             "global_bpm": global_bpm,
             "global_error": (global_bpm - bpm) / bpm,
+            "pulse_bpm": pulse_bpm,
             "windows": [asdict(w) for w in windows],
-            "windows_within_2pct": float(np.mean(within)) if within else 0.0,
+            # None: the song is shorter than half a window, so there is nothing to measure
+            "windows_within_2pct": float(np.mean(within)) if within else None,
+            "windows_without_pulse": int(sum(w.pulse_strength < MIN_PULSE_STRENGTH for w in windows)),
             "octave_errors": int(sum(w.octave_error for w in windows)),
         },
-        "beats": {"f_measure": beat_f_measure(tracked_s=tracked, planned_s=planned), "tracked": int(tracked.size),
-                  "planned": int(planned.size)},
+        "beats": {"f_measure": beat_f, "level": beat_level, "tracked": int(tracked.size),
+                  "planned": int(beat_samples.size)},
         "sections": per_section,
         "loudness": {"max_jump_db": max(jumps) if jumps else 0.0,
                      "max_unasked_jump_db": max(unasked) if unasked else 0.0,
@@ -109,16 +131,60 @@ def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, 
         "joints_flagged": int(sum(s.flagged for s in seams)),
         "structure": {
             "planned_boundaries_s": boundaries.tolist(), "estimated_boundaries_s": estimated.tolist(),
-            "boundary_f_measure": boundary_f_measure(planned_s=boundaries, estimated_s=estimated, duration_s=duration_s,
-                                                     window_s=grid.bar_s),
-            "same_name_similarity": same, "different_name_similarity": different,
-            "repeats_more_similar": bool(same > different) if np.isfinite(same) and np.isfinite(different) else None,
+            # None: one section has no boundary to find
+            "boundary_f_measure": boundary_f_measure(planned_s=boundaries, estimated_s=estimated,
+                                                     duration_s=duration_s, window_s=grid.bar_s)
+            if has_boundaries else None,
+            "chance_boundary_f_measure": chance_boundary_f_measure(
+                planned_s=boundaries, duration_s=duration_s, bar_s=grid.bar_s, count=len(sections),
+                window_s=grid.bar_s) if has_boundaries else None,
+            "same_name_similarity": same if np.isfinite(same) else None,
+            "different_name_similarity": different if np.isfinite(different) else None,
+            # None: the form has no repeat, or nothing but repeats
+            "repeats_more_similar": bool(same > different) if comparable else None,
         },
     }
     if against is not None:
         report["against"] = compare_audio(audio, other, manifest=manifest)
+    report = _finite(report)
     write_json_atomic(Path(folder) / EVALUATION, report)
     return report
+
+
+def _finite(value: Any) -> Any:
+    """The report with every NaN or infinity as None: JSON has no NaN, and strict parsers reject it."""
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    return value
+
+
+def _bars_in(grid: BarGrid, num_samples: int) -> int:
+    """Bars that start inside ``num_samples`` samples, the last one partial."""
+    return int(np.ceil(num_samples / float(grid.samples_per_bar)))
+
+
+def _compound_pulse_bpm(bpm: float, *, beats_per_bar: int, beat_unit: int) -> float | None:
+    """The felt pulse's tempo in a compound metre (a dotted quarter in 6/8 is a third of the eighths' bpm)."""
+    from composer.groove.grid import meter
+
+    pulses = set(meter(beats_per_bar=beats_per_bar, beat_unit=beat_unit).pulse_beats)
+    return bpm / pulses.pop() if len(pulses) == 1 and pulses != {1} else None
+
+
+def _pulse_samples(grid: BarGrid, *, beats_per_bar: int, beat_unit: int, num_samples: int) -> np.ndarray | None:
+    """Song samples of every felt pulse (2+2+3 eighths in 7/8), or None where pulse and beat are one."""
+    from composer.groove.grid import meter
+
+    m = meter(beats_per_bar=beats_per_bar, beat_unit=beat_unit)
+    if set(m.pulse_beats) == {1}:
+        return None
+    starts = [grid.beat_start_sample(bar * beats_per_bar + p)
+              for bar in range(_bars_in(grid, num_samples) + 1) for p in m.pulse_starts]
+    return np.array([s for s in starts if s < num_samples])
 
 
 def _gain_db(manifest: dict[str, Any], section: str) -> float:

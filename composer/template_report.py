@@ -6,13 +6,13 @@ backend: the same `render` and `evaluate` a user runs, once per outline.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 from composer.backends.base import SpectrogramBackend
 from composer.evaluation import TARGETS, evaluate_song
+from composer.timing import format_mmss
 
 
 @dataclass(frozen=True)
@@ -25,33 +25,40 @@ class TemplateRow:
     duration_s: float
     # planned tempo, bpm
     bpm: float
-    # share of 10-s windows whose tempo is within 2 % of the plan
-    tempo_windows_within_2pct: float
-    # mir_eval beat F-measure against the planned beat grid
+    # share of 10-s windows whose tempo is within 2 % of the plan (None: shorter than one window)
+    tempo_windows_within_2pct: Optional[float]
+    # mir_eval beat F-measure against the planned beat grid (or the felt-pulse grid, whichever was followed)
     beat_f_measure: float
-    # joints (clip and section) whose seam score or sample step was flagged, and how many joints there are
+    # joints (clip and section) whose seam score, sample step or level step was flagged, and how many joints
     joints_flagged: int
     joints: int
-    # mir_eval boundary F at one bar against the planned section starts
-    boundary_f_measure: float
-    # mean similarity of same-name and of different-name section pairs (NaN when the form has no repeat)
-    same_name_similarity: float
-    different_name_similarity: float
+    # mir_eval boundary F at one bar against the planned section starts (None: one section, no boundary)
+    boundary_f_measure: Optional[float]
+    # the same F for boundaries drawn at random bar lines: what knowing the section count alone scores
+    chance_boundary_f_measure: Optional[float]
+    # mean similarity of same-name and of different-name section pairs (None when there is no such pair)
+    same_name_similarity: Optional[float]
+    different_name_similarity: Optional[float]
     # largest loudness step between neighbouring sections beyond what the outline's gain_db asked for, dB
     max_unasked_jump_db: float
     # wall time of the render, seconds
     render_s: float
 
-    def passes(self) -> dict[str, bool]:
-        """Each target on its own: True where this song meets it."""
-        repeats = (self.same_name_similarity > self.different_name_similarity
-                   if math.isfinite(self.same_name_similarity) else True)  # nothing repeats: nothing to compare
+    def passes(self) -> dict[str, Optional[bool]]:
+        """Each target on its own: True where this song meets it, None where the song has nothing to measure."""
+        def at_least(value: Optional[float], target: float) -> Optional[bool]:
+            return None if value is None else value >= target
+
+        boundaries = at_least(self.boundary_f_measure, TARGETS["boundary_f_measure"])
+        if boundaries and self.chance_boundary_f_measure is not None:
+            boundaries = self.boundary_f_measure > self.chance_boundary_f_measure
+        comparable = self.same_name_similarity is not None and self.different_name_similarity is not None
         return {
-            "tempo": self.tempo_windows_within_2pct >= TARGETS["tempo_windows_within_2pct"],
+            "tempo": at_least(self.tempo_windows_within_2pct, TARGETS["tempo_windows_within_2pct"]),
             "beats": self.beat_f_measure >= TARGETS["beat_f_measure"],
             "joints": self.joints_flagged == 0,
-            "boundaries": self.boundary_f_measure >= TARGETS["boundary_f_measure"],
-            "repeats": repeats,
+            "boundaries": boundaries,
+            "repeats": self.same_name_similarity > self.different_name_similarity if comparable else None,
             "loudness": self.max_unasked_jump_db <= TARGETS["max_section_loudness_jump_db"],
         }
 
@@ -80,6 +87,7 @@ def row_from_report(name: str, report: dict[str, Any], *, render_s: float) -> Te
         beat_f_measure=report["beats"]["f_measure"],
         joints_flagged=report["joints_flagged"], joints=len(report["joints"]),
         boundary_f_measure=structure["boundary_f_measure"],
+        chance_boundary_f_measure=structure.get("chance_boundary_f_measure"),
         same_name_similarity=structure["same_name_similarity"],
         different_name_similarity=structure["different_name_similarity"],
         max_unasked_jump_db=report["loudness"]["max_unasked_jump_db"],
@@ -88,25 +96,29 @@ def row_from_report(name: str, report: dict[str, Any], *, render_s: float) -> Te
 
 
 def markdown_table(rows: Sequence[TemplateRow]) -> str:
-    """The targets table as Markdown, a check or a cross after every figure."""
-    def mark(ok: bool) -> str:
-        return "ok" if ok else "MISS"
+    """The targets table as Markdown, ok, MISS or n/a after every figure."""
+    def mark(ok: Optional[bool]) -> str:
+        return "n/a" if ok is None else "ok" if ok else "MISS"
+
+    def figure(value: Optional[float], spec: str) -> str:
+        return "-" if value is None else format(value, spec)
 
     lines = [
-        "| outline | length | bpm | tempo windows +/-2% | beat F | joints flagged | boundary F | "
+        "| outline | length | bpm | tempo windows +/-2% | beat F | joints flagged | boundary F (chance) | "
         "same vs different | unasked loudness jump |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         ok = row.passes()
-        minutes, seconds = divmod(row.duration_s, 60.0)
         lines.append(
-            f"| {row.name} | {int(minutes)}:{seconds:04.1f} | {row.bpm:g} "
-            f"| {row.tempo_windows_within_2pct:.0%} {mark(ok['tempo'])} "
+            f"| {row.name} | {format_mmss(row.duration_s)} | {row.bpm:g} "
+            f"| {figure(row.tempo_windows_within_2pct, '.0%')} {mark(ok['tempo'])} "
             f"| {row.beat_f_measure:.2f} {mark(ok['beats'])} "
             f"| {row.joints_flagged} of {row.joints} {mark(ok['joints'])} "
-            f"| {row.boundary_f_measure:.2f} {mark(ok['boundaries'])} "
-            f"| {row.same_name_similarity:.2f} vs {row.different_name_similarity:.2f} {mark(ok['repeats'])} "
+            f"| {figure(row.boundary_f_measure, '.2f')} ({figure(row.chance_boundary_f_measure, '.2f')}) "
+            f"{mark(ok['boundaries'])} "
+            f"| {figure(row.same_name_similarity, '.2f')} vs {figure(row.different_name_similarity, '.2f')} "
+            f"{mark(ok['repeats'])} "
             f"| {row.max_unasked_jump_db:.1f} dB {mark(ok['loudness'])} |"
         )
     return "\n".join(lines) + "\n"

@@ -83,9 +83,10 @@ def parse_time_signature(text: str) -> tuple[int, int]:
 
 
 def format_mmss(seconds: float) -> str:
-    """125.4 -> '2:05.4'."""
-    minutes, rest = divmod(max(0.0, seconds), 60.0)
-    return f"{int(minutes)}:{rest:04.1f}"
+    """125.4 -> '2:05.4'; 119.97 -> '2:00.0' (rounded before splitting, never '1:60.0')."""
+    tenths = round(max(0.0, seconds) * 10)
+    minutes, rest = divmod(tenths, 600)
+    return f"{minutes}:{rest / 10:04.1f}"
 
 
 def parse_duration_s(text: str | float | int) -> float:

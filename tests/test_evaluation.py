@@ -245,3 +245,102 @@ def test_an_evaluation_moves_to_takes_with_its_take_and_comes_back_on_restore(so
     restore_take(folder, take + 1)  # the restored take is archived again, not set aside as superseded
     assert not (folder / "evaluation.json").exists()
     assert sorted(p.name for p in (folder / "takes").iterdir()) == [f"take-{take:03d}", f"take-{take + 1:03d}"]
+
+
+def _clicks(times_s: np.ndarray, duration_s: float) -> np.ndarray:
+    audio = np.zeros(int(duration_s * RATE))
+    click = 0.5 * np.exp(-np.arange(220) / 40.0) * np.sin(2 * np.pi * 1000 * np.arange(220) / RATE)
+    for t in times_s:
+        start = int(round(t * RATE))
+        audio[start:start + 220] += click[:audio.size - start]
+    return audio.astype(np.float32)
+
+
+def test_a_window_without_a_pulse_is_not_counted_as_on_tempo():
+    """librosa reads its prior (the planned tempo) back from silence or a steady tone: those windows miss."""
+    from composer.analysis.tempo import windowed_tempo
+
+    t = np.arange(30 * RATE) / RATE
+    rng = np.random.default_rng(0)
+    for name, audio in {"silence": np.zeros(t.size), "steady tone": 0.3 * np.sin(2 * np.pi * 440 * t),
+                        "noise": 0.1 * rng.standard_normal(t.size),
+                        "swelling noise": 0.1 * rng.standard_normal(t.size) * (1 + 0.8 * np.sin(2 * np.pi * t / 4.1))
+                        }.items():
+        windows = windowed_tempo(audio.astype(np.float32), sample_rate_hz=RATE, planned_bpm=120.0)
+        assert len(windows) == 3 and all(w.level is None for w in windows), (name, windows)
+    clicks = windowed_tempo(_clicks(np.arange(0, 30, 0.5), 30.0), sample_rate_hz=RATE, planned_bpm=120.0)
+    assert all(w.level == "beat" and w.pulse_strength > 0.8 for w in clicks)
+
+
+def test_the_felt_pulse_of_a_compound_metre_counts_as_on_tempo():
+    """6/8 at 180 eighths per minute felt as 60 dotted quarters: a tracker reading 60 is right."""
+    from composer.analysis.tempo import windowed_tempo
+    from composer.evaluation import _compound_pulse_bpm
+
+    assert _compound_pulse_bpm(180.0, beats_per_bar=6, beat_unit=8) == 60.0
+    assert _compound_pulse_bpm(120.0, beats_per_bar=4, beat_unit=4) is None
+    assert _compound_pulse_bpm(140.0, beats_per_bar=7, beat_unit=8) is None  # 2+2+3: no steady pulse
+    pulses = _clicks(np.arange(0, 30, 1.0), 30.0)
+    assert all(w.level is None for w in windowed_tempo(pulses, sample_rate_hz=RATE, planned_bpm=180.0))
+    felt = windowed_tempo(pulses, sample_rate_hz=RATE, planned_bpm=180.0, pulse_bpm=60.0)
+    assert all(w.level == "pulse" and abs(w.error) < 0.02 for w in felt)
+
+
+def test_silence_has_no_form_and_chance_is_reported(report):
+    from composer.analysis.structure import chance_boundary_f_measure, estimated_boundaries_s
+
+    silent = np.zeros(32 * RATE, dtype=np.float32)
+    np.testing.assert_allclose(estimated_boundaries_s(silent, sample_rate_hz=RATE, count=4, bar_s=2.0), [0.0])
+    structure = report["structure"]
+    assert 0.0 < structure["chance_boundary_f_measure"] < structure["boundary_f_measure"]
+    chance = chance_boundary_f_measure(planned_s=np.array([0.0, 16.0, 32.0, 48.0]), duration_s=64.0, bar_s=2.0,
+                                       count=4, window_s=2.0)
+    assert chance == structure["chance_boundary_f_measure"] and 0.1 < chance < 0.5
+
+
+def test_the_planned_beats_end_inside_the_audio(report):
+    assert report["beats"]["planned"] == 128  # 64 s at 120 bpm: beats 0 ... 127, none at the very end
+
+
+def test_a_short_pickup_and_a_form_of_repeats_are_not_made_up(tmp_path):
+    """A 0.25-s section has no integrated loudness, and [a, a] has no different-name pair: None, not -70 or NaN."""
+    outline = tmp_path / "song.yaml"
+    outline.write_text("title: s\nbpm: 240\ntime_signature: 1/4\nseed: 1\nrender: {crossfade_beats: 0.25}\n"
+                       "sections:\n  pickup: {bars: 1, prompt: low pickup}\n  a: {bars: 24, prompt: low verse}\n"
+                       "form: [pickup, a, a]\n")
+    render_outline(outline, tmp_path / "song", GrooveEchoBackend(), model=None, device="cpu")
+    report = evaluate_song(tmp_path / "song")
+    assert report["sections"][0]["loudness_lufs"] is None
+    assert report["loudness"]["max_unasked_jump_db"] < 6.0
+    assert report["structure"]["different_name_similarity"] is not None
+    text = (tmp_path / "song" / "evaluation.json").read_text()
+    json.loads(text, parse_constant=lambda name: pytest.fail(f"evaluation.json holds {name}"))
+
+    repeats = tmp_path / "repeats.yaml"
+    repeats.write_text("title: r\nbpm: 120\nseed: 1\nsections:\n  a: {bars: 4, prompt: low verse}\nform: [a, a]\n")
+    render_outline(repeats, tmp_path / "repeats", GrooveEchoBackend(), model=None, device="cpu")
+    structure = evaluate_song(tmp_path / "repeats")["structure"]
+    assert structure["different_name_similarity"] is None and structure["repeats_more_similar"] is None
+    json.loads((tmp_path / "repeats" / "evaluation.json").read_text(),
+               parse_constant=lambda name: pytest.fail(f"evaluation.json holds {name}"))
+    result = CliRunner().invoke(app, ["evaluate", str(tmp_path / "repeats")])
+    assert result.exit_code == 0 and "nothing but" in result.output, result.output
+
+
+def test_a_one_section_song_has_no_boundary_target(tmp_path):
+    from composer.template_report import markdown_table, row_from_report
+
+    outline = tmp_path / "one.yaml"
+    outline.write_text("title: o\nbpm: 120\nseed: 1\nsections:\n  a: {bars: 8, prompt: low verse}\n")
+    render_outline(outline, tmp_path / "one", GrooveEchoBackend(), model=None, device="cpu")
+    report = evaluate_song(tmp_path / "one")
+    assert report["structure"]["boundary_f_measure"] is None
+    row = row_from_report("one", report, render_s=1.0)
+    assert row.passes()["boundaries"] is None and row.passes()["repeats"] is None
+    assert "- (-) n/a" in markdown_table([row])
+
+
+def test_minutes_and_seconds_never_read_60_seconds():
+    from composer.timing import format_mmss
+
+    assert [format_mmss(s) for s in (119.97, 125.4, 59.94, 0.0)] == ["2:00.0", "2:05.4", "0:59.9", "0:00.0"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import numpy as np
@@ -165,3 +166,45 @@ def test_render_hands_over_the_backends_preferred_batch_unless_told(tmp_path, pr
     backend = BatchRecorder(preferred)
     render_outline(outline, tmp_path / "song", backend, model=None, device="cpu", batch_size=asked)
     assert max(backend.sizes) == largest and sum(backend.sizes) == 16
+
+
+FADE_LONGER_THAN_THE_INTRO = """
+title: fades
+bpm: 120
+render: {crossfade_beats: 8}
+sections:
+  intro: {bars: 1, prompt: "one"}
+  verse: {bars: 8, prompt: "two"}
+  outro: {bars: 4, prompt: "three"}
+form: [intro, verse, outro]
+"""
+
+
+def test_the_plan_states_the_fade_every_joint_gets(tmp_path):
+    # 8 beats = 4 s = a 2-bar clip, but the 1-bar intro's joint cannot fade longer than 2 s: nor does any other
+    plan = plan_song(parse_outline(FADE_LONGER_THAN_THE_INTRO), sample_rate_hz=8000, max_clip_s=4.0)
+    stated = [plan.joint_fade_samples if a.section_index == b.section_index
+              else plan.sections[a.section_index].fade_samples for a, b in zip(plan.clips, plan.clips[1:])]
+    assert stated == joint_fades(plan)
+    assert [s.fade_samples for s in plan.sections] == [16000] * 3 and plan.joint_fade_samples == 16000
+    assert plan.pad_samples == 16000 // 2 + 1
+    song = render_song(plan, NoiseBackend(), cache=ClipCache(tmp_path), loudness_db=-18.0, groove_root=tmp_path)
+    assert song.audio.shape == (plan.total_samples,)
+
+
+def test_plan_and_render_warn_of_a_bar_longer_than_the_backends_clip(tmp_path):
+    from typer.testing import CliRunner
+
+    from composer.cli import app
+
+    outline = tmp_path / "slow.yaml"  # a 6-s bar; tiny-random renders 5.11-s clips well
+    outline.write_text("title: slow\nbpm: 40\nsections:\n  a: {bars: 1, prompt: one, groove: none}\nform: [a]\n")
+    expected = "warning: one bar of 4/4 at 40 bpm lasts 6.00 s, longer than the backend's longest clip (5.11 s)"
+    runner = CliRunner()
+    planned = runner.invoke(app, ["plan", str(outline), "--backend", "tiny-random"])
+    assert planned.exit_code == 0 and expected in planned.output and "fits at 47 bpm or faster" in planned.output
+    rendered = runner.invoke(app, ["render", str(outline), "-o", str(tmp_path / "song"), "--backend", "tiny-random"])
+    assert rendered.exit_code == 0 and expected in rendered.output  # a warning, not a refusal
+    assert (tmp_path / "song" / "song.wav").is_file()
+    manifest = json.loads((tmp_path / "song" / "manifest.json").read_text())
+    assert len(manifest["warnings"]) == 1 and expected.removeprefix("warning: ") in manifest["warnings"][0]

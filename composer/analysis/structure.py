@@ -7,6 +7,10 @@ import mir_eval
 import numpy as np
 
 HOP_SAMPLES = 512
+#: bar features (standardised) that spread less than this across the song are one texture
+FLAT_FEATURES = 1e-3
+#: random forms drawn to estimate chance boundary F
+CHANCE_DRAWS = 500
 
 
 def section_features(audio: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
@@ -35,6 +39,8 @@ def estimated_boundaries_s(audio: np.ndarray, *, sample_rate_hz: int, count: int
         return np.array([0.0])
     starts = np.round(np.arange(whole_bars + 1) * frames_per_bar).astype(int)
     bars = np.stack([features[:, a:max(b, a + 1)].mean(axis=1) for a, b in zip(starts[:-1], starts[1:])], axis=1)
+    if float(np.ptp(bars, axis=1).max()) < FLAT_FEATURES:  # every bar alike (silence): no boundary to find;
+        return np.array([0.0])  # clustering would split ties at arbitrary, often exactly the planned, bars
     k = max(1, min(count, bars.shape[1]))
     first_bars = librosa.segment.agglomerative(bars, k)
     return np.asarray(first_bars, dtype=np.float64) * bar_s
@@ -47,6 +53,21 @@ def boundary_f_measure(*, planned_s: np.ndarray, estimated_s: np.ndarray, durati
     estimate = _intervals(estimated_s, duration_s)
     _, _, f_measure = mir_eval.segment.detection(reference, estimate, window=window_s, trim=True)
     return float(f_measure)
+
+
+def chance_boundary_f_measure(*, planned_s: np.ndarray, duration_s: float, bar_s: float, count: int,
+                               window_s: float, seed: int = 0) -> float:
+    """Mean boundary F of ``count - 1`` interior boundaries drawn at random bar lines: what the measure
+    gives an estimate that knows the number of sections and the bar grid but not the music."""
+    whole_bars = int(np.floor(duration_s / bar_s + 1e-6))
+    interior = np.arange(1, whole_bars)
+    if count < 2 or interior.size == 0:
+        return 0.0
+    rng = np.random.default_rng(seed)
+    draws = [np.r_[0.0, np.sort(rng.choice(interior, size=min(count - 1, interior.size), replace=False)) * bar_s]
+             for _ in range(CHANCE_DRAWS)]
+    return float(np.mean([boundary_f_measure(planned_s=planned_s, estimated_s=d, duration_s=duration_s,
+                                             window_s=window_s) for d in draws]))
 
 
 def section_similarity(audio: np.ndarray, spans: list[tuple[str, int, int]], *,
