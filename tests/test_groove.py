@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
+from pathlib import Path
 
 import librosa
 import numpy as np
@@ -11,8 +14,10 @@ import pytest
 from composer import drum_synth
 from composer.drum_synth import CLOSED_HAT, CRASH, KICK, OPEN_HAT, RIDE, SIDE_STICK, SNARE
 from composer.groove import (
-    STYLE_FAMILIES, bar_hits, drum_pattern, groove_audio, meter, render_drums, role_family, style_family,
+    STYLE_FAMILIES, bar_hits, drum_pattern, grid, groove_audio, meter, patterns, render_drums, role_family,
+    style_family,
 )
+from composer.groove.names import ROLE_FAMILIES
 from composer.timing import BarGrid
 
 SR = 22050
@@ -256,6 +261,70 @@ def test_ambient_pulse_marks_every_beat_in_every_role(role):
         assert not any(h.pitch == SNARE for h in hits)
 
 
+# --- the metre's own grid ---------------------------------------------------------------------------------------
+
+# sha256 per "style sig" of every quarter-pulse bar, recorded from the code before x/8 pulses were put on
+# their sixteenth grid (commit 1105702): that change must not move, add or drop one x/4 or x/2 hit. Re-record
+# ({key: _bar_hits_digest(...)}) only for an intended change to quarter-pulse patterns.
+_QUARTER_PULSE_DIGESTS = Path(__file__).parent / "data" / "quarter_pulse_bar_hits.json"
+_QUARTER_PULSE_SIGS = ((4, 4), (3, 4), (5, 4), (7, 4), (2, 2))
+_EIGHTH_PULSE_SIGS = ((5, 8), (6, 8), (7, 8), (9, 8), (12, 8), (4, 8), (7, 16))
+# the swing each style asks for: it may delay the second sixteenth inside a beat unit, never a beat unit
+_SWING = {"hiphop": 0.6, "jazz": 2 / 3, "blues": 2 / 3, "reggae": 0.58}
+
+
+def _bar_hits_digest(*, style, sig):
+    """Every role's bars 0-7 of an 8-bar section, positions as exact float reprs."""
+    text = "\n".join(
+        f"{role} {bar} " + " ".join(f"{h.beat!r}:{h.pitch}:{h.velocity}" for h in bar_hits(
+            style=style, role=role, beats_per_bar=sig[0], beat_unit=sig[1], bar_in_section=bar, section_bars=8))
+        for role in ROLE_FAMILIES for bar in range(8))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_quarter_pulse_bars_are_unchanged():
+    recorded = json.loads(_QUARTER_PULSE_DIGESTS.read_text())
+    # styles added later have no recorded past; the ten original ones must all be there
+    families = ("pop", "rock", "edm", "hiphop", "jazz", "blues", "ambient", "funk", "reggae", "latin")
+    assert set(recorded) >= {f"{s} {n}/{d}" for s in families for n, d in _QUARTER_PULSE_SIGS}
+    changed = [key for key, digest in recorded.items()
+               if _bar_hits_digest(style=key.split()[0], sig=tuple(map(int, key.split()[1].split("/")))) != digest]
+    assert changed == []
+
+
+def _eighth_pulse_bars(sig):
+    for style in STYLE_FAMILIES:
+        for role in ROLE_FAMILIES:
+            for bar in range(-1, 9):  # with the pre- and post-roll bars
+                yield style, role, bar, bar_hits(style=style, role=role, beats_per_bar=sig[0], beat_unit=sig[1],
+                                                 bar_in_section=bar, section_bars=8)
+
+
+@pytest.mark.parametrize("sig", _EIGHTH_PULSE_SIGS, ids=lambda sig: f"{sig[0]}/{sig[1]}")
+def test_eighth_pulse_hits_lie_on_the_sixteenth_grid(sig):
+    # in pulses of 2 or 3 beat units a hit is on a beat unit or its half; a swung style may delay that half
+    for style, role, bar, hits in _eighth_pulse_bars(sig):
+        for h in hits:
+            on_grid = abs(h.beat * 2 - round(h.beat * 2)) < 1e-6
+            swung = style in _SWING and abs(h.beat % 1 - _SWING[style]) < 1e-6
+            assert on_grid or swung, (style, role, bar, h)
+
+
+def _beat_unit_onsets(hits):
+    return {(round(h.beat), h.pitch) for h in hits if abs(h.beat - round(h.beat)) < 1e-6}
+
+
+@pytest.mark.parametrize("sig", _EIGHTH_PULSE_SIGS, ids=lambda sig: f"{sig[0]}/{sig[1]}")
+def test_swing_never_moves_a_beat_unit(sig, monkeypatch):
+    # the same bars with every swing argument ignored: the hits on whole beat units must be the same
+    swung = {(style, role, bar): hits for style, role, bar, hits in _eighth_pulse_bars(sig)}
+    monkeypatch.setattr(patterns, "pulse_grid", lambda m, *, density=1, swing=0.5: grid.pulse_grid(m, density=density))
+    monkeypatch.setattr(patterns, "offbeat_at", lambda m, pulse, *, swing=0.5: grid.offbeat_at(m, pulse))
+    for style, role, bar, straight in _eighth_pulse_bars(sig):
+        assert _beat_unit_onsets(swung[style, role, bar]) == _beat_unit_onsets(straight), (style, role, bar)
+        assert len(swung[style, role, bar]) == len(straight), (style, role, bar)
+
+
 # --- groove files (a section's `groove: loop.wav`) --------------------------------------------------------------
 
 def _old_load_loop(path, *, sample_rate_hz):
@@ -380,3 +449,19 @@ def test_mp3_groove_file_is_refused_by_name_and_by_content(tmp_path, name):
     with pytest.raises(OutlineError, match=rf"{name}: MP3 is not accepted as a groove .*convert it to a WAV, FLAC or "
                                            "OGG file"):
         _load_loop(path, sample_rate_hz=44100)
+
+
+def test_every_style_and_role_writes_every_allowed_metre():
+    """A bar of any allowed time signature gets hits inside the bar (jazz once indexed a second pulse in 1/4)."""
+    from composer.groove.names import ROLE_FAMILIES, STYLE_FAMILIES
+    from composer.groove.patterns import bar_hits
+
+    for beat_unit in (2, 4, 8, 16):
+        for beats_per_bar in (1, 2, 3, 5, 7, 9, 12, 15):
+            for style in STYLE_FAMILIES:
+                for role in ROLE_FAMILIES:
+                    for bar in (-1, 0, 1, 2, 3):
+                        hits = bar_hits(style=style, role=role, beats_per_bar=beats_per_bar, beat_unit=beat_unit,
+                                        bar_in_section=bar, section_bars=4)
+                        assert hits and all(0 <= h.beat < beats_per_bar for h in hits), (
+                            style, role, beats_per_bar, beat_unit, bar)

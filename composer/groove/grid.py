@@ -72,13 +72,16 @@ def _subdivisions(pulse_len: int, *, density: int = 1) -> int:
 
 
 def pulse_grid(m: Meter, *, density: int = 1, swing: float = 0.5) -> list[tuple[float, int, int]]:
-    """Every grid step of the bar as (beat, pulse index, step in pulse); swing delays even-grid offbeats."""
+    """Every grid step of the bar as (beat, pulse index, step in pulse); swing delays offbeats inside a beat unit."""
     steps = []
     for p, (start, length) in enumerate(zip(m.pulse_starts, m.pulse_beats)):
         n = _subdivisions(length, density=density)
         for j in range(n):
             position = j / n
-            if n % 2 == 0 and j % 2 == 1:  # swing: the offbeat of each pair moves to `swing` of the pair
+            # swing: the offbeat of each pair moves to `swing` of the pair, only where a pair lies inside one
+            # beat unit (eighths of a quarter pulse, sixteenths of an eighth); the eighths of a 2-eighth
+            # pulse are beat units and stay straight like those of a 3-eighth one
+            if n % 2 == 0 and j % 2 == 1 and n > length:
                 position = (j - 1 + 2 * swing) / n
             steps.append((start + length * position, p, j))
     return steps
@@ -90,8 +93,20 @@ def pulse_at(m: Meter, pulse: int, fraction: float = 0.0) -> float:
 
 
 def offbeat_at(m: Meter, pulse: int, *, swing: float = 0.5) -> float:
-    """The 'and' of a pulse: halfway (swung) in simple pulses, the last third in compound ones."""
-    return pulse_at(m, pulse, swing if m.pulse_beats[pulse] != 3 else 2 / 3)
+    """The 'and' of a pulse: halfway (swung) in a quarter pulse, its last beat unit in a 2- or 3-eighth one.
+
+    Swing never moves a beat unit, so an eighth-note pulse's 'and' is straight.
+    """
+    length = m.pulse_beats[pulse]
+    return pulse_at(m, pulse, swing) if length == 1 else float(m.pulse_starts[pulse] + length - 1)
+
+
+def step_at(m: Meter, pulse: int, step: int, *, density: int = 1) -> float:
+    """Beat position of a pulse's straight grid step (negative counts back from the pulse's end).
+
+    Fractions of a pulse fall off the grid of 3-eighth pulses (0.75 of one is a 32nd), grid steps do not.
+    """
+    return [beat for beat, p, _ in pulse_grid(m, density=density) if p == pulse][step]
 
 
 def euclid_steps(pulses: int, steps: int) -> list[int]:

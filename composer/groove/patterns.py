@@ -19,7 +19,7 @@ from composer.drum_synth import (
     CLAP, CLAVES, CLOSED_HAT, CRASH, KICK, OPEN_HAT, PEDAL_HAT, RIDE, SHAKER, SIDE_STICK, SNARE, TOM_FLOOR,
     TOM_HIGH, TOM_LOW, TOM_MID,
 )
-from composer.groove.grid import Meter, euclid_steps, meter, offbeat_at, pulse_at, pulse_grid
+from composer.groove.grid import Meter, euclid_steps, meter, offbeat_at, pulse_at, pulse_grid, step_at
 from composer.groove.names import role_family, style_family
 from composer.timing import BarGrid
 
@@ -227,13 +227,14 @@ def _hiphop(m: Meter, feel: _Feel, bar: int) -> list[Hit]:
 def _funk(m: Meter, feel: _Feel, bar: int) -> list[Hit]:
     hits = [Hit(pulse_at(m, g), KICK, 112) for g in (m.group_starts if feel.level >= 1 else (0,))]
     if feel.level >= 2:
-        hits.append(Hit(pulse_at(m, 0, 0.75), KICK, 95))  # the "a" of 1
+        # sixteenth steps, not pulse fractions: 0.75 of a dotted quarter is a 32nd between the hats
+        hits.append(Hit(step_at(m, 0, -1, density=2), KICK, 95))  # the "a" of 1
         hits.append(Hit(offbeat_at(m, m.group_starts[-1]), KICK, 100))
         for p in _backbeat_pulses(m, feel):
             hits.append(Hit(pulse_at(m, p), SNARE, 112))
-            hits.append(Hit(pulse_at(m, p, 0.75), SNARE, 38))  # ghost notes around the backbeat
+            hits.append(Hit(step_at(m, p, -1, density=2), SNARE, 38))  # ghost notes around the backbeat
             if p + 1 < len(m.pulse_beats):
-                hits.append(Hit(pulse_at(m, p + 1, 0.25), SNARE, 34))
+                hits.append(Hit(step_at(m, p + 1, 1, density=2), SNARE, 34))
     hits += _hats(m, feel, density=2 if feel.level >= 2 else 1, accent=85, soft=55)
     if feel.level >= 3:
         hits.append(Hit(offbeat_at(m, len(m.pulse_beats) - 1), OPEN_HAT, 85))
@@ -251,7 +252,7 @@ def _jazz(m: Meter, feel: _Feel, bar: int) -> list[Hit]:
         hits += [Hit(offbeat_at(m, p, swing=swing), RIDE, 62) for p in m.backbeats]  # the skip note
         hits += [Hit(pulse_at(m, p), KICK, 42) for p in pulses]  # feathered bass drum
     if feel.level >= 3:  # comping on the snare, alternating bar to bar
-        comp_pulse = 1 if bar % 2 == 0 else len(m.pulse_beats) - 1
+        comp_pulse = min(1, len(m.pulse_beats) - 1) if bar % 2 == 0 else len(m.pulse_beats) - 1  # 1/4: pulse 0
         hits.append(Hit(offbeat_at(m, comp_pulse, swing=swing), SNARE, 60))
         hits.append(Hit(offbeat_at(m, m.group_starts[-1], swing=swing), KICK, 75))
     return hits
