@@ -206,7 +206,10 @@ def evaluate(
     model: Annotated[Optional[Path], typer.Option(help="Model JSON (default: the shipped one).")] = None,
     output: Annotated[Path, typer.Option("--out", "-o", help="JSON report to write.")] = DEFAULT_REPORT,
 ) -> None:
-    """Held-out log-likelihood against unigram/first-order baselines, sampled vs real forms."""
+    """Log-likelihood of unseen test songs against unigram/first-order baselines, sampled vs real forms.
+
+    Test songs that are another version of a train or validation song (remix, edit, cover) are left out and listed.
+    """
     if not data.is_file():
         raise fail(f"--data {data}: no such file")
     if model is not None and not model.is_file():

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from structure_models.genres import BILLBOARD_SOURCE, billboard_era, genre_of_corpus_genre
+from structure_models.song_groups import song_group_key
 
 # fractions of songs in the train and validation splits (test gets the rest)
 SPLIT_FRACTIONS = (0.70, 0.15)
@@ -62,6 +63,9 @@ class Song:
     beats_per_bar: int
     # seconds from the first section's start to the last section's end
     span_s: float
+    # same for every version of one song (song_groups.song_group_key of title and artist; 'id:<song_id>'
+    # without a title); the evaluation keeps a test song only when no train or validation song shares it
+    group: str
 
 
 def split_of(song_id: str) -> str:
@@ -76,7 +80,11 @@ def split_of(song_id: str) -> str:
 
 
 def split_songs(songs: list[Song]) -> dict[str, list[Song]]:
-    """Songs grouped by split, keeping corpus order inside each group."""
+    """Songs grouped by split, keeping corpus order inside each group.
+
+    The split is by corpus id, so versions of one song (Song.group) can sit in two splits;
+    evaluate.group_disjoint leaves such test songs out.
+    """
     groups: dict[str, list[Song]] = {"train": [], "validation": [], "test": []}
     for song in songs:
         groups[split_of(song.song_id)].append(song)
@@ -145,7 +153,16 @@ def song_from_record(record: dict) -> Song:
         bpm=None if bpm is None else (bpm / 2 if double else bpm),
         beats_per_bar=int(signature.split("/")[0]),
         span_s=sections[-1]["end_s"] - sections[0]["start_s"],
+        group=group_of_record(record),
     )
+
+
+def group_of_record(record: dict) -> str:
+    """Song-group key of a corpus record: its title and artist, or its id when it has no title."""
+    title, artist = record.get("title"), record.get("artist")
+    if not isinstance(title, str) or not title.strip():
+        return f"id:{record['id']}"
+    return song_group_key(title, artist if isinstance(artist, str) else "")
 
 
 def load_songs(path: Path) -> list[Song]:

@@ -2,6 +2,12 @@
 
     python -m structure_models.evaluate [--data PATH] [--model PATH] [--out PATH]
 
+Only test songs that are truly unseen are scored: the split hashes corpus ids, so
+a test song can be another version of a train or validation song (a remix, an
+edit, a cover, the same track in the other corpus). Those test songs are left
+out (group_disjoint, keyed by song_groups.song_group_key) and the report lists
+them with the songs they share a group with.
+
 1. Held-out log-likelihood per section (labels; labels + bars) of the form
    model against a unigram and a first-order Markov baseline fit on the same
    train split (baseline smoothing tuned on the validation split).
@@ -32,6 +38,11 @@ DEFAULT_REPORT = Path("out") / "structure_eval.json"
 FALLBACK_BPM = 120.0
 # (label, bars or None, index of repeated section or None) per section
 Form = list[tuple[str, int | None, int | None]]
+# which test songs are not scored, in one line for the report
+GROUP_RULE = (
+    "test songs whose song group (normalised title + primary artist, plus hand-checked covers and aliases: "
+    "structure_models/song_groups.py) has a train or validation song are not scored"
+)
 
 
 def per_section(rows: Sequence[tuple[float, float, int, int]]) -> dict[str, float]:
@@ -57,10 +68,40 @@ def tuned_first_order(train: Sequence[Song], validation: Sequence[Song], *, labe
     )
 
 
-def log_likelihoods(model: FormModel, splits: dict[str, list[Song]]) -> dict[str, dict[str, float]]:
-    """Per-section held-out log-likelihood of each model on the test split."""
+def group_disjoint(splits: dict[str, list[Song]]) -> tuple[list[Song], list[dict]]:
+    """Test songs whose song group has no train or validation song, and a record of each test song left out.
+
+    A left-out record names the test song, its group key and every train or validation song of that group.
+    """
+    elsewhere: dict[str, list[dict[str, str]]] = {}
+    for split in ("train", "validation"):
+        for song in splits[split]:
+            elsewhere.setdefault(song.group, []).append({"split": split, "song_id": song.song_id})
+    kept, left_out = [], []
+    for song in splits["test"]:
+        partners = elsewhere.get(song.group)
+        if partners:
+            left_out.append({"song_id": song.song_id, "group": song.group, "same_song_as": partners})
+        else:
+            kept.append(song)
+    return kept, left_out
+
+
+def left_out_summary(left_out: list[dict], *, unknown_labels: int) -> dict:
+    """Counts of test songs left out, by reason, and the songs themselves."""
+    in_train = sum(any(p["split"] == "train" for p in song["same_song_as"]) for song in left_out)
+    return {
+        "rule": GROUP_RULE,
+        "same_song_in_train": in_train,
+        "same_song_in_validation_only": len(left_out) - in_train,
+        "labels_unknown_to_model": unknown_labels,
+        "songs": left_out,
+    }
+
+
+def log_likelihoods(model: FormModel, splits: dict[str, list[Song]], test: Sequence[Song]) -> dict[str, dict[str, float]]:
+    """Per-section held-out log-likelihood of each model on the given (scored) test songs."""
     labels, max_bars = model.labels, model.max_bars
-    test = known_songs(model, splits["test"])
     validation = known_songs(model, splits["validation"])
     unigram = fit_unigram(splits["train"], labels=labels, max_bars=max_bars)
     first_order = tuned_first_order(splits["train"], validation, labels=labels, max_bars=max_bars)
@@ -135,28 +176,47 @@ def compare_forms(model: FormModel, songs: Sequence[Song]) -> dict:
 def evaluate(*, data_path: Path, model: FormModel) -> dict:
     """The full evaluation report as a JSON-able dict."""
     splits = split_songs(load_songs(data_path))
-    test = known_songs(model, splits["test"])
+    unseen, left_out = group_disjoint(splits)
+    test = known_songs(model, unseen)
     # baselines fit on train and tune on validation; every split needs songs the model can score
     counts = {"train": len(splits["train"]), "validation": len(known_songs(model, splits["validation"])),
               "test": len(test)}
     if not all(counts.values()):
+        why = (
+            f"all {len(splits['test'])} test songs are versions of train or validation songs"
+            if splits["test"] and not unseen
+            else "is this the song-structure corpus the model was trained on?"
+        )
         raise ValueError(
-            f"{data_path}: songs the model can score per split: {counts}; the evaluation needs some in each "
-            "(is this the song-structure corpus the model was trained on?)"
+            f"{data_path}: songs the model can score per split: {counts}; the evaluation needs some in each ({why})"
         )
     return {
         "data_sha256": file_sha256(data_path),
         "model_data_sha256": model.meta.get("data_sha256"),
+        "test_split_songs": len(splits["test"]),
+        "test_left_out": left_out_summary(left_out, unknown_labels=len(unseen) - len(test)),
         "test_songs": len(test),
         "test_sections": sum(len(song.labels) for song in test),
-        "log_likelihood_per_section": log_likelihoods(model, splits),
+        "log_likelihood_per_section": log_likelihoods(model, splits, test),
         "comparison": compare_forms(model, test),
     }
 
 
 def format_report(report: dict) -> str:
     """Plain-text tables of an evaluation report."""
-    lines = [f"test split: {report['test_songs']} songs, {report['test_sections']} sections"]
+    dropped = report["test_left_out"]
+    n_dropped = len(dropped["songs"])
+    lines = [
+        f"test split: {report['test_split_songs']} songs; scored {report['test_songs']} songs, "
+        f"{report['test_sections']} sections",
+        f"left out {n_dropped} test songs that are another version of a train song ({dropped['same_song_in_train']}) "
+        f"or of a validation song only ({dropped['same_song_in_validation_only']}); "
+        f"{dropped['labels_unknown_to_model']} more use a label the model does not know",
+        f"  ({dropped['rule']})",
+    ]
+    for song in dropped["songs"]:
+        partners = ", ".join(f"{p['split']} {p['song_id']}" for p in song["same_song_as"])
+        lines.append(f"  {song['song_id']:42} {song['group']:36} = {partners}")
     if report["data_sha256"] != report["model_data_sha256"]:
         lines.append("warning: the model was trained on a different data file")
     lines += ["", f"{'held-out log-likelihood per section':40} {'labels':>16} {'labels+bars':>18}"]

@@ -40,7 +40,7 @@ class SectionScore:
 
 @dataclass(frozen=True)
 class FormScore:
-    """Surprisal of a whole form and how it compares with held-out songs."""
+    """Surprisal of a whole form and how it compares with the validation songs."""
 
     # genre the form was scored under
     genre: str
@@ -50,11 +50,11 @@ class FormScore:
     end_bits: float
     # sections' bits plus end_bits
     total_bits: float
-    # total_bits / number of sections, the number compared with held-out songs
+    # total_bits / number of sections, the number compared with the validation songs
     bits_per_section: float
-    # fraction of held-out songs of the genre with fewer bits per section
+    # fraction of validation songs of the genre with fewer bits per section
     percentile: float
-    # True when above the 95th percentile of held-out songs of the genre
+    # True when above the 95th percentile of validation songs of the genre
     unusual: bool
     # one or two sentences saying why (or that the form is typical)
     explanation: str

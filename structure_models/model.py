@@ -39,7 +39,8 @@ class FormModel:
     bars_counts: dict = field(repr=False)
     copy_counts: dict = field(repr=False)
     new_material_counts: dict = field(repr=False)
-    # genre -> quantiles of held-out songs' bits per section, for flagging unusual forms
+    # genre -> quantiles of validation songs' bits per section, for flagging unusual forms (the validation
+    # split also tuned the smoothing, so these are not held-out figures)
     reference: dict = field(repr=False)
     # provenance: data hash, split sizes, evaluation summary
     meta: dict = field(repr=False)

@@ -1,4 +1,9 @@
-"""Surprisal of a form under the model, and how it compares with held-out songs."""
+"""Surprisal of a form under the model, and how it compares with the validation songs.
+
+The reference quantiles come from the validation split, which also chose the model's
+four smoothing settings (and holds versions of 20 train songs), so they are not
+held-out figures; structure_models.evaluate reports those, on the test split.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +18,9 @@ from structure_models.model import FormModel
 from structure_models.probabilities import bars_probabilities, label_probabilities, outcomes
 from structure_models.tables import padded_history, previous_same_label_bars
 
-# quantile levels at which held-out song scores are stored
+# quantile levels at which validation song scores are stored
 REFERENCE_LEVELS = tuple(i / 20 for i in range(21))
-# a form scoring above this quantile of held-out songs of its genre is flagged
+# a form scoring above this quantile of validation songs of its genre is flagged
 UNUSUAL_LEVEL = 0.95
 # a section is annotated when its label or length had less than this probability
 RARE_PROBABILITY = 0.05
@@ -73,7 +78,7 @@ def check_form(model: FormModel, labels: Sequence[str], bars: Sequence[int] | No
 def score_form(
     model: FormModel, labels: Sequence[str], bars: Sequence[int] | None, *, genre: str
 ) -> FormScore:
-    """Score a form against the model and the held-out songs of its genre."""
+    """Score a form against the model and the validation songs of its genre."""
     check_genre(genre)
     labels = list(labels)
     check_form(model, labels, bars)
@@ -133,11 +138,11 @@ def explain(
     unusual: bool,
     n_songs: int,
 ) -> str:
-    """One or two sentences comparing the form with held-out songs."""
+    """One or two sentences comparing the form with the validation songs."""
     verdict = "unusual" if unusual else "typical"
     text = (
         f"{verdict} for {genre}: {per_section:.2f} bits/section, above {percentile:.0%} of "
-        f"{n_songs} held-out songs (flagged above {threshold:.2f})."
+        f"{n_songs} validation songs (flagged above {threshold:.2f})."
     )
     if not unusual:
         return text

@@ -4,7 +4,9 @@
         --out structure_models/data/form_model.json
 
 The shipped model is fit on the train split only, so the numbers that
-`python -m structure_models.evaluate` reports on the test split describe it.
+`python -m structure_models.evaluate` reports on the test split describe it
+(the split is by corpus id, so evaluate leaves out the test songs that are
+versions of train or validation songs: see song_groups.py).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ RATE_WEIGHTS = (3.0, 10.0, 30.0, 100.0, 300.0)
 # label contexts seen fewer times are dropped from the shipped file (~0.01 bits/section
 # on validation at order 4, and half the file size)
 MIN_CONTEXT_COUNT = 5
-# a genre needs this many held-out songs for its own reference quantiles
+# a genre needs this many validation songs for its own reference quantiles
 MIN_REFERENCE_SONGS = 20
 
 
@@ -145,10 +147,12 @@ def song_scores(model: FormModel, songs: Sequence[Song], *, genre: str | None) -
 
 
 def reference_quantiles(model: FormModel, held_out: Sequence[Song]) -> dict:
-    """Per genre: quantiles of held-out songs' bits per section, for flagging unusual forms.
+    """Per genre: quantiles of the given songs' bits per section, for flagging unusual forms.
 
-    A genre with too few held-out songs borrows the held-out songs of its
-    source, or else all held-out songs, each scored under its own genre.
+    train() passes the validation split. Those songs were not counted, but they chose the
+    smoothing (and 20 of them are versions of train songs), so the quantiles are not held-out
+    figures. A genre with too few songs borrows the songs of its source, or else all of
+    them, each scored under its own genre.
     """
     held_out = known_songs(model, held_out)
     if not held_out:

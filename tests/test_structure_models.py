@@ -27,10 +27,11 @@ from structure_models import (
     section_names,
     shipped_model,
 )
-from structure_models.corpus import song_from_record, split_of
-from structure_models.evaluate import evaluate
+from structure_models.corpus import group_of_record, load_songs, song_from_record, split_of, split_songs
+from structure_models.evaluate import evaluate, per_section
+from structure_models.song_groups import song_group_key
 from structure_models.model import write_model
-from structure_models.train import train
+from structure_models.train import DEFAULT_DATA, known_songs, song_bits, train
 
 POP_FORM = ["intro", "verse", "chorus", "verse", "chorus", "bridge", "chorus", "outro"]
 
@@ -69,8 +70,15 @@ def synthetic_record(index: int, rng: np.random.Generator) -> dict:
     for label, raw, bar_count in zip(labels, raws, bars):
         sections.append(section(label, raw, bar_count, start))
         start = sections[-1]["end_s"]
-    return {**meta, "title": "t", "artist": "a", "bpm": 120.0, "bpm_meta": 120.0 if meta["year"] is None else None,
+    return {**meta, "title": f"Song {index}", "artist": f"Artist {index % 7}", "bpm": 120.0, "bpm_meta": 120.0 if meta["year"] is None else None,
             "time_signature": "4/4", "duration_s": start, "sections": sections}
+
+
+def remix_record(record: dict, number: int) -> dict:
+    """Another version of a corpus song: new id, same song under a remix title and a featuring credit."""
+    source, name = record["id"].split(":")
+    return {**record, "id": f"{source}:{9000 + number}_{name}remix", "title": f"{record['title']} (Extended Club Mix)",
+            "artist": f"{record['artist']} feat. Guest"}
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +86,16 @@ def corpus(tmp_path_factory) -> Path:
     rng = np.random.default_rng(3)
     path = tmp_path_factory.mktemp("corpus") / "structures.jsonl"
     path.write_text("".join(json.dumps(synthetic_record(i, rng)) + "\n" for i in range(150)))
+    return path
+
+
+@pytest.fixture(scope="module")
+def corpus_with_versions(corpus, tmp_path_factory) -> Path:
+    """The synthetic corpus plus remixes of its first 40 songs, which the id hash scatters over the splits."""
+    records = [json.loads(line) for line in corpus.read_text().splitlines()]
+    records += [remix_record(record, i) for i, record in enumerate(records[:40])]
+    path = tmp_path_factory.mktemp("versions") / "structures.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
     return path
 
 
@@ -136,23 +154,112 @@ def test_training_learns_genre_specific_forms(small_model):
 
 
 def test_evaluation_beats_baselines_on_synthetic_corpus(corpus, small_model, tmp_path):
-    from structure_models.corpus import load_songs, split_songs
-    from structure_models.evaluate import per_section
-    from structure_models.train import known_songs, song_bits
-
     report = evaluate(data_path=corpus, model=small_model)
     rows = report["log_likelihood_per_section"]
     ours = rows[f"form model (order {small_model.order})"]
-    # held-out means the test split: its songs, scored one by one, give exactly the reported row
+    # held-out means test songs with no version in train or validation: they, scored one by one,
+    # give exactly the reported row
     splits = split_songs(load_songs(corpus))
-    test = known_songs(small_model, splits["test"])
+    seen = {song.group for song in splits["train"] + splits["validation"]}
+    unseen = [song for song in splits["test"] if song.group not in seen]
+    test = known_songs(small_model, unseen)
     assert report["test_songs"] == len(test) > 0
-    assert not {song.song_id for song in test} & {song.song_id for song in splits["train"]}
     assert ours == pytest.approx(per_section([song_bits(small_model, song) for song in test]))
+    assert report["comparison"]["held_out"]["songs"] == len(test)
     for baseline in ("unigram", "first-order Markov"):
         assert ours["labels_bits"] < rows[baseline]["labels_bits"]
         assert ours["labels_bars_bits"] < rows[baseline]["labels_bars_bits"]
     assert report["comparison"]["sampled_within_tolerance"] == 1.0
+
+
+def test_evaluation_leaves_out_test_songs_that_share_a_song_group_with_train_or_validation(
+    corpus_with_versions, small_model
+):
+    report = evaluate(data_path=corpus_with_versions, model=small_model)
+    splits = split_songs(load_songs(corpus_with_versions))
+    groups = {name: {song.group for song in songs} for name, songs in splits.items()}
+    seen = groups["train"] | groups["validation"]
+    leaked = [song for song in splits["test"] if song.group in seen]
+    # the synthetic remixes put versions of some songs on both sides, so the rule has work to do
+    assert leaked
+    left_out = report["test_left_out"]
+    assert {entry["song_id"] for entry in left_out["songs"]} == {song.song_id for song in leaked}
+    assert report["test_split_songs"] == len(splits["test"]) == report["test_songs"] + len(leaked)
+    assert left_out["same_song_in_train"] + left_out["same_song_in_validation_only"] == len(leaked)
+    by_id = {song.song_id: song for name in splits for song in splits[name]}
+    for entry in left_out["songs"]:
+        # every partner named is a train or validation song of the same group
+        assert entry["same_song_as"]
+        assert all(p["split"] in ("train", "validation") and by_id[p["song_id"]].group == entry["group"]
+                   for p in entry["same_song_as"])
+
+
+def test_evaluation_refuses_a_corpus_whose_test_songs_are_all_versions_of_train_songs(tmp_path, small_model):
+    rng = np.random.default_rng(0)
+    # every song the same title and artist: one song group across all three splits
+    records = [{**synthetic_record(i, rng), "title": "Same Song", "artist": "Same Band"} for i in range(60)]
+    path = tmp_path / "structures.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    with pytest.raises(ValueError, match="test songs are versions of train or validation songs"):
+        evaluate(data_path=path, model=small_model)
+
+
+@pytest.mark.skipif(not DEFAULT_DATA.is_file(), reason="the song-structure corpus is not checked out beside the repo")
+def test_no_scored_test_song_of_the_real_corpus_shares_a_song_group_with_train_or_validation(model):
+    report = evaluate(data_path=DEFAULT_DATA, model=model)
+    splits = split_songs(load_songs(DEFAULT_DATA))
+    seen = {song.group for song in splits["train"] + splits["validation"]}
+    left_ids = {entry["song_id"] for entry in report["test_left_out"]["songs"]}
+    scored = [song for song in splits["test"] if song.song_id not in left_ids]
+    assert not {song.group for song in scored} & seen
+    assert report["test_songs"] == len(known_songs(model, scored))
+    # the audit's examples of a test song with a version in train
+    assert {"harmonix:0692_giveyourheartabreakdos", "harmonix:0108_getup", "billboard:1178",
+            "harmonix:0579_beatitstudioversion", "harmonix:0794_lovegamedave"} <= left_ids
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    # the audit's examples: a second version, a remix, the same track in Harmonix and McGill Billboard,
+    # one act under two names, a cover
+    (("Give Your Heart a Break", "Demi Lovato"), ("Give Your Heart a Break (Remix)", "Demi Lovato feat. Guest")),
+    (("LoveGame", "Lady Gaga"), ("LoveGame (Dave Audé radio edit)", "Lady Gaga")),
+    (("Teenage Dream", "Katy Perry"), ("Teenage Dream (Kaskade club remix)", "Katy Perry")),
+    (("Get Up (I Feel Like Being a) Sex Machine", "James Brown"),
+     ("Get Up (I Feel Like Being Like A) Sex Machine (Part 1)", "James Brown")),
+    (("I Want You Back", "The Jackson 5"), ("I Want You Back", "The Jacksons")),
+    (("Beat It", "Michael Jackson"), ("Beat It", "Fall Out Boy feat. John Mayer")),
+    # featuring and duet credits, accents, apostrophes, articles, spacing, edits after a dash
+    (("Sexy Chick", "David Guetta"), ("Sexy Chick", "David Guetta feat. Akon")),
+    (("Stereo Love", "Edward Maya"), ("Stereo Love", "Edward Maya & Vika Jigulina")),
+    (("Ridin' Solo", "Jason Derülo"), ("Ridin’ Solo (Ian Nieman club mix)", "Jason Derulo")),
+    (("I Gotta Feeling", "The Black Eyed Peas"), ("I Gotta Feeling", "Black Eyed Peas")),
+    (("Evacuate the Dance Floor", "Cascada"), ("Evacuate the Dancefloor (radio edit)", "Cascada")),
+    (("Cold Sweat - Part 1", "James Brown"), ("Cold Sweat", "James Brown")),
+    (("Super Freak Part One", "Rick James"), ("Super Freak", "Rick James")),
+    (("Song feat. Somebody", "Band"), ("Song - Radio Edit", "Band with Somebody")),
+])
+def test_song_group_key_joins_versions_of_one_song(a, b):
+    assert song_group_key(*a) == song_group_key(*b)
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    # same title, other songs
+    (("Stronger", "Kanye West"), ("Stronger (What Doesn't Kill You)", "Kelly Clarkson")),
+    (("Let It Rain", "Eric Clapton"), ("Let It Rain", "David Nail")),
+    (("Hello", "Lionel Richie with Jennifer Nettles"), ("Hello (Dada Life remix)", "Martin Solveig & Dragonette")),
+    # a second part is a song of its own; other titles by one artist stay apart
+    (("Bust It Baby, Part 2", "Plies"), ("Bust It Baby", "Plies")),
+    (("Ours", "Taylor Swift"), ("Our Song", "Taylor Swift")),
+])
+def test_song_group_key_keeps_other_songs_apart(a, b):
+    assert song_group_key(*a) != song_group_key(*b)
+
+
+def test_song_group_of_a_record_without_a_title_is_its_own():
+    record = synthetic_record(0, np.random.default_rng(0))
+    assert song_from_record(record).group == song_group_key(record["title"], record["artist"])
+    assert group_of_record({**record, "title": None}) == f"id:{record['id']}"
+    assert group_of_record({**record, "artist": None}) == song_group_key(record["title"], "")
 
 
 def test_written_model_round_trips(small_model, tmp_path):
