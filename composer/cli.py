@@ -9,7 +9,7 @@ import functools
 import json
 import time
 from pathlib import Path
-from typing import Annotated, Callable, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Callable, Optional, TypeVar
 
 import typer
 from rich.console import Console
@@ -21,6 +21,9 @@ from composer.errors import ComposerError
 from composer.files import InterruptedAfterCommit
 from composer.seeds import SEED_LIMIT
 from composer.timing import format_mmss
+
+if TYPE_CHECKING:
+    from composer.plan import Plan
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Compose whole songs from a YAML outline with a spectrogram diffusion model.")
@@ -56,6 +59,21 @@ def friendly_errors(func: F) -> F:
             raise typer.Exit(code=130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _check_grooves(the_plan: Plan, outline: Path) -> None:
+    """The plan's groove files, checked; an error names the outline's file, line and field."""
+    from composer.errors import GrooveFileError, OutlineError
+    from composer.outline_yaml import dotted, line_of, load_yaml_with_lines
+    from composer.render import check_groove_files
+
+    try:
+        check_groove_files(the_plan, groove_root=outline.resolve().parent)
+    except GrooveFileError as exc:
+        loc = ("sections", exc.section, "groove")
+        _, lines = load_yaml_with_lines(outline.read_text(encoding="utf-8"), source=str(outline))
+        message = str(exc).removeprefix(f"section {exc.section!r}: ")  # the field names the section
+        raise OutlineError(f"{outline}:{line_of(loc, lines)}: {dotted(loc)}: {message}") from None
 
 
 def _quiet_model_loading() -> None:
@@ -109,7 +127,6 @@ def render(
     """Render an outline into a song folder: song.wav, song.mid, spectrogram.png, manifest.json."""
     from composer.backends.registry import load_backend
     from composer.outline import load_outline
-    from composer.render import check_groove_files
     from composer.song import model_reference, plan_for_backend, render_outline
     from composer.song_folder import current_take
 
@@ -119,7 +136,7 @@ def render(
         current_take(output)
     name = _resolve_backend_name(backend)
     the_plan = plan_for_backend(parsed, name)
-    check_groove_files(the_plan, groove_root=outline.resolve().parent)
+    _check_grooves(the_plan, outline)
     for warning in the_plan.warnings:  # before the model loads, so a long render is not a surprise
         console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     model = model_reference(model) if model else None
@@ -152,7 +169,7 @@ def regenerate(
                             "32 for riffusion on CUDA).")] = None,
     groove_root: Annotated[Optional[Path], typer.Option(
         file_okay=False, exists=True,
-        help="Folder the sections' groove WAVs are read from (default: the outline's folder at the first "
+        help="Folder the sections' groove files are read from (default: the outline's folder at the first "
              "render; say, after moving the project). The files must be the same.")] = None,
 ) -> None:
     """Re-render one section; every sample outside it (and its crossfades) stays identical."""
@@ -208,6 +225,7 @@ def plan(
     from composer.song import plan_for_backend
 
     the_plan = plan_for_backend(load_outline(outline), _resolve_backend_name(backend))
+    _check_grooves(the_plan, outline)  # a plan that cannot render is not a plan
     for warning in the_plan.warnings:  # on stderr, so the JSON on stdout stays parseable
         console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if as_json:

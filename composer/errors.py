@@ -20,6 +20,14 @@ class OutlineError(ComposerError):
     exit_code = 2
 
 
+class GrooveFileError(OutlineError):
+    """A section's groove file is missing, unreadable or unusable; ``section`` names the section."""
+
+    def __init__(self, message: str, *, section: str) -> None:
+        super().__init__(message)
+        self.section = section
+
+
 class PlanError(ComposerError):
     """The outline is valid but cannot be laid out on the bar grid."""
 

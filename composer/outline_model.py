@@ -119,6 +119,16 @@ class SectionSpec(_Strict):
         0.0, ge=0, le=1, description="How far a repeat drifts from the first occurrence (0 = identical)."
     )
 
+    @field_validator("groove")
+    @classmethod
+    def _groove_word_or_path(cls, value: str) -> str:
+        # 'AUTO' or '' would otherwise be looked up as a file beside the outline
+        if not value.strip():
+            raise ValueError("is empty: use 'auto', 'none' or the path of a WAV, FLAC or OGG file")
+        if value.strip().lower() in ("auto", "none") and value not in ("auto", "none"):
+            raise ValueError(f"{value!r} is not a file; did you mean {value.strip().lower()!r}?")
+        return value
+
     @field_validator("role")
     @classmethod
     def _known_role(cls, value: Optional[str]) -> Optional[str]:

@@ -53,7 +53,7 @@ class PlannedClip:
     steps: int
     # the outline's negative prompt: what classifier-free guidance steers away from ("" = unconditional)
     negative_prompt: str
-    # init audio: 'auto' (drum groove), 'none', or a WAV path
+    # init audio: 'auto' (drum groove), 'none', or a groove file's path (WAV, FLAC or OGG)
     groove: str
     # drum groove family and the section's musical role, for groove: auto
     groove_style: str

@@ -20,7 +20,7 @@ from composer.backends.base import ClipRequest, SpectrogramBackend
 from composer.clip_cache import ClipCache, clip_cache_key
 from composer.dsp.loudness import gain_to_target_db, rms_db, soft_limit, trend_corrections_db
 from composer.dsp.stitch import ClipPlacement, add_clip, declick_edges
-from composer.errors import OutlineError, RenderError
+from composer.errors import GrooveFileError, OutlineError, RenderError
 from composer.plan import Plan, PlannedClip, PlannedSection
 from composer.planner import declick_samples
 from composer.seeds import derive_seed
@@ -370,14 +370,14 @@ def check_groove_files(plan: Plan, *, groove_root: Path) -> None:
             path = groove_root / name
             where = f"section {section!r}: groove file {path}"
             if not path.is_file():
-                raise OutlineError(f"{where} {'is a folder' if path.is_dir() else 'does not exist'}; a section's "
-                                   f"groove must be 'auto', 'none' or the path of {GROOVE_FORMATS} (relative to "
-                                   "the outline file; `regenerate --groove-root` reads them from where the "
-                                   "outline's folder is now)")
+                raise GrooveFileError(f"{where} {'is a folder' if path.is_dir() else 'does not exist'}; a section's "
+                                      f"groove must be 'auto', 'none' or the path of {GROOVE_FORMATS} (relative to "
+                                      "the outline file; `regenerate --groove-root` reads them from where the "
+                                      "outline's folder is now)", section=section)
             try:
                 checked[(str(path), plan.sample_rate_hz)] = _loop(path, sample_rate_hz=plan.sample_rate_hz)
             except OutlineError as exc:
-                raise OutlineError(f"section {section!r}: {exc}") from None
+                raise GrooveFileError(f"section {section!r}: {exc}", section=section) from None
     finally:
         _checked_loops.clear()  # only the latest check's loops wait: this command's
         _checked_loops.update(checked)
@@ -417,7 +417,7 @@ def _load_loop(path: Path, *, sample_rate_hz: int) -> np.ndarray:
 
     loop = read_wav_mono(path, sample_rate_hz=sample_rate_hz)
     if loop.size < sample_rate_hz // 10:
-        raise OutlineError(f"groove file {path} is shorter than 0.1 s")
+        raise OutlineError(f"groove file {path} is shorter than 0.1 s ({loop.size / sample_rate_hz:.3f} s)")
     peak = float(max(loop.max(), -loop.min()))  # max |sample| without np.abs's copy; the loop is finite
     if peak == 0:
         raise OutlineError(f"groove file {path} is silent (every sample is 0); a groove must be drums you can hear")

@@ -161,6 +161,10 @@ def _groove_song(tmp_path, *, kind="drums", loop="loop.wav"):
     return path
 
 
+def _line_of(outline, text: str) -> int:
+    return next(i for i, line in enumerate(outline.read_text().splitlines(), 1) if text in line)
+
+
 @pytest.mark.parametrize("backend", ["tiny-random", "builtin", "riffusion"])
 @pytest.mark.parametrize("kind, loop, message", [
     ("nan", "loop.wav", "has NaN or infinite samples"),
@@ -187,7 +191,8 @@ def test_a_broken_groove_file_is_exit_2_naming_it_on_every_backend(tmp_path, mon
     result = CliRunner().invoke(app, ["render", str(outline), "-o", str(tmp_path / "song"), "--backend", backend])
     said = " ".join(result.output.split())
     assert result.exit_code == 2, result.output
-    assert f"section 'b': {tmp_path / loop}: {message}" in said or f"{tmp_path / loop} {message}" in said, said
+    assert f"song.yaml:{_line_of(outline, loop)}: sections.b.groove:" in said, said  # the outline's line and field
+    assert f"{tmp_path / loop}: {message}" in said or f"{tmp_path / loop} {message}" in said, said
     assert "Traceback" not in result.output and not (tmp_path / "song").exists()
 
 
@@ -260,3 +265,31 @@ def test_a_groove_file_changed_after_a_check_is_read_again(tmp_path):
         regenerate_section(folder, "a", FakeTinyRandom(), seed=9, prompt=None, denoising=None, device="cpu")
     rewrite(original, later_s=2)  # the failed regenerate left its check's loops waiting: they must not be used
     regenerate_section(folder, "a", FakeTinyRandom(), seed=9, prompt=None, denoising=None, device="cpu")
+
+
+def test_plan_and_render_name_the_outline_line_of_a_bad_groove_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from composer.cli import app
+
+    path = tmp_path / "song.yaml"
+    path.write_text(OUTLINE.replace("prompt: two}", "prompt: two, groove: loops/beat.wav}"))
+    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "loops/beat.wav" in text)
+    sf.write(str(tmp_path / "short.wav"), np.full(100, 0.5, dtype=np.float32), 22050)
+    for command in (["plan", str(path)], ["render", str(path), "-o", str(tmp_path / "song"), "--backend", "tiny-random"]):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 2, result.output
+        assert f"song.yaml:{line}: sections.b.groove: groove file" in result.output and "does not exist" in result.output
+        assert not (tmp_path / "song").exists()
+    path.write_text(OUTLINE.replace("prompt: two}", "prompt: two, groove: short.wav}"))
+    result = CliRunner().invoke(app, ["plan", str(path)])
+    assert result.exit_code == 2 and "shorter than 0.1 s (0.005 s)" in result.output, result.output
+
+
+@pytest.mark.parametrize("groove,message", [("AUTO", "'AUTO' is not a file; did you mean 'auto'?"),
+                                            (" None", "did you mean 'none'?"), ("''", "is empty")])
+def test_a_groove_word_in_the_wrong_case_or_empty_is_an_outline_error(tmp_path, groove, message):
+    from composer.outline import parse_outline
+
+    with pytest.raises(OutlineError, match=f"sections.b.groove: .*{message}".replace("?", r"\?").replace("(", r"\(")):
+        parse_outline(OUTLINE.replace("prompt: two}", f"prompt: two, groove: {groove}}}"))

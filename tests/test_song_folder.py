@@ -259,7 +259,7 @@ def test_a_bad_groove_file_fails_before_any_model_or_folder(tmp_path):
     (tmp_path / "song.yaml").write_text(OUTLINE.replace("a: {bars: 2, prompt: piano}",
                                                         "a: {bars: 2, prompt: piano, groove: loop.wav}"))
     result = invoke("render", tmp_path / "song.yaml", "-o", tmp_path / "out", "--backend", "tiny-random")
-    assert result.exit_code == 2 and "section 'a'" in result.output and "loop.wav" in result.output
+    assert result.exit_code == 2 and "sections.a.groove" in result.output and "loop.wav" in result.output
     assert not (tmp_path / "out").exists()
 
 
