@@ -62,18 +62,21 @@ def friendly_errors(func: F) -> F:
 
 
 def _check_grooves(the_plan: Plan, outline: Path) -> None:
-    """The plan's groove files, checked; an error names the outline's file, line and field."""
+    """The plan's groove files, checked; an error names the outline's file, line and field, a loop that
+    drifts off the beat gets a warning."""
     from composer.errors import GrooveFileError, OutlineError
     from composer.outline_yaml import dotted, line_of, load_yaml_with_lines
     from composer.render import check_groove_files
 
     try:
-        check_groove_files(the_plan, groove_root=outline.resolve().parent)
+        warnings = check_groove_files(the_plan, groove_root=outline.resolve().parent)
     except GrooveFileError as exc:
         loc = ("sections", exc.section, "groove")
         _, lines = load_yaml_with_lines(outline.read_text(encoding="utf-8"), source=str(outline))
         message = str(exc).removeprefix(f"section {exc.section!r}: ")  # the field names the section
         raise OutlineError(f"{outline}:{line_of(loc, lines)}: {dotted(loc)}: {message}") from None
+    for warning in warnings:
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
 
 
 def _quiet_model_loading() -> None:

@@ -358,12 +358,14 @@ def _init_audio(plan: Plan, clip: PlannedClip, *, num_samples: int, groove_root:
     return loop[positions].astype(np.float32, copy=False)
 
 
-def check_groove_files(plan: Plan, *, groove_root: Path) -> None:
+def check_groove_files(plan: Plan, *, groove_root: Path) -> list[str]:
     """Fail before any rendering when a groove names a file that is missing, unreadable, too short, silent or
-    not finite. The loops it reads wait in ``_checked_loops`` for the render that follows."""
+    not finite; return a warning for each loop that is not a whole number of beats long. The loops it reads
+    wait in ``_checked_loops`` for the render that follows."""
     from composer.audio_io import GROOVE_FORMATS
 
     checked: dict[tuple[str, int], tuple[Optional[tuple[int, ...]], np.ndarray]] = {}
+    warnings = []
     try:
         for name in sorted({c.groove for c in plan.clips} - {"auto", "none"}):
             section = plan.sections[next(c.section_index for c in plan.clips if c.groove == name)].name
@@ -378,9 +380,32 @@ def check_groove_files(plan: Plan, *, groove_root: Path) -> None:
                 checked[(str(path), plan.sample_rate_hz)] = _loop(path, sample_rate_hz=plan.sample_rate_hz)
             except OutlineError as exc:
                 raise GrooveFileError(f"section {section!r}: {exc}", section=section) from None
+            loop_samples = checked[(str(path), plan.sample_rate_hz)][1].size
+            warning = loop_length_warning(name, num_samples=loop_samples, plan=plan)
+            warnings += [f"section {section!r}: {warning}"] if warning else []
     finally:
         _checked_loops.clear()  # only the latest check's loops wait: this command's
         _checked_loops.update(checked)
+    return warnings
+
+
+#: how far from a whole number of beats a loop may be before it is said to drift (a DAW export at the song's
+#: tempo is within a sample or two; 2 % of a beat is 10 ms at 120 bpm)
+LOOP_BEAT_TOLERANCE = 0.02
+
+
+def loop_length_warning(name: str, *, num_samples: int, plan: Plan) -> Optional[str]:
+    """A loop repeats from the song's first downbeat: unless it lasts whole beats, every repeat lands further
+    off the bar lines, and the model follows the groove off the grid."""
+    beat_samples = plan.sample_rate_hz * 60.0 / plan.bpm
+    beats = num_samples / beat_samples
+    if abs(beats - round(beats)) <= LOOP_BEAT_TOLERANCE and round(beats) > 0:
+        return None
+    bar_beats = plan.beats_per_bar
+    bars = max(1, round(beats / bar_beats))
+    return (f"groove file {name} lasts {num_samples / plan.sample_rate_hz:.3f} s = {beats:.2f} beats at "
+            f"{plan.bpm:g} bpm, not a whole number of beats: looped, it drifts off the bar lines; trim it to whole "
+            f"bars ({bars} bar{'s' if bars > 1 else ''} = {bars * bar_beats * beat_samples / plan.sample_rate_hz:.3f} s)")
 
 
 #: the loops the latest ``check_groove_files`` read, for the render of the same command:

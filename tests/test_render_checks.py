@@ -293,3 +293,31 @@ def test_a_groove_word_in_the_wrong_case_or_empty_is_an_outline_error(tmp_path, 
 
     with pytest.raises(OutlineError, match=f"sections.b.groove: .*{message}".replace("?", r"\?").replace("(", r"\(")):
         parse_outline(OUTLINE.replace("prompt: two}", f"prompt: two, groove: {groove}}}"))
+
+
+def test_a_loop_that_is_not_whole_beats_gets_a_warning(tmp_path):
+    from typer.testing import CliRunner
+
+    from composer.cli import app
+    from composer.plan import Plan
+    from composer.render import loop_length_warning
+
+    path = tmp_path / "song.yaml"
+    path.write_text(OUTLINE.replace("prompt: two}", "prompt: two, groove: loop.wav}"))  # 120 bpm, 4/4
+    click = np.zeros(22050, dtype=np.float32)
+    click[:200] = 0.5
+    said = {}
+    for seconds, drifts in ((2.0, False), (1.85, True), (0.5, False)):
+        sf.write(str(tmp_path / "loop.wav"), np.tile(click, 4)[:round(seconds * 22050)], 22050)
+        result = CliRunner().invoke(app, ["plan", str(path)])
+        said[seconds] = " ".join(result.output.split())
+        assert result.exit_code == 0, result.output
+        assert ("not a whole number of beats" in said[seconds]) == drifts, (seconds, said[seconds])
+    said = said[1.85]
+    assert "lasts 1.850 s = 3.70 beats at 120 bpm" in said and "trim it to whole bars (1 bar = 2.000 s)" in said
+    plan = Plan.__new__(Plan)  # only rate, bpm and metre are read
+    object.__setattr__(plan, "sample_rate_hz", 44100)
+    object.__setattr__(plan, "bpm", 90.0)
+    object.__setattr__(plan, "beats_per_bar", 3)
+    assert loop_length_warning("x.wav", num_samples=round(44100 * 6 * 60 / 90) + 3, plan=plan) is None
+    assert "2 bars = 4.000 s" in loop_length_warning("x.wav", num_samples=round(44100 * 6.4 * 60 / 90), plan=plan)
