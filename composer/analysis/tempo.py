@@ -92,12 +92,12 @@ def windowed_tempo(audio: np.ndarray, *, sample_rate_hz: int, planned_bpm: float
     envelope = onset_envelope(audio, sample_rate_hz=sample_rate_hz)
     hop = hop_samples(sample_rate_hz=sample_rate_hz)
     frames_per_window = int(round(window_s * sample_rate_hz / hop))
+    levels = {"beat": planned_bpm, **({"pulse": pulse_bpm} if pulse_bpm else {})}
     windows = []
     for start in range(0, envelope.size, frames_per_window):
         chunk = envelope[start:start + frames_per_window]
         if chunk.size < frames_per_window // 2:
             break
-        levels = {"beat": planned_bpm, **({"pulse": pulse_bpm} if pulse_bpm else {})}
         # the tracker leans towards the tempo it starts from, so each level gets its own start; the reading
         # with the clearer pulse is the window's tempo
         readings = [float(librosa.feature.tempo(onset_envelope=chunk, sr=sample_rate_hz, hop_length=hop,
