@@ -447,7 +447,7 @@ def bench(
     batch_size: Annotated[int, typer.Option(min=1, max=64, help="Clips rendered per model call.")] = 4,
     baseline: Annotated[bool, typer.Option(
         help="Also time the Riffusion reference loop (50 PNDM steps, one clip at a time, hard cuts) on the "
-             "same weights, once per length, and print our time / baseline time.")] = True,
+             "same weights, once per length, and print baseline time / our time.")] = True,
     baseline_clips: Annotated[Optional[int], typer.Option(
         min=1, help="Time only this many baseline clips and extrapolate their per-clip time to the song.")] = None,
     use_compile: Annotated[bool, typer.Option("--compile", help="torch.compile the UNet (first clips pay for it).")] = False,

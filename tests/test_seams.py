@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from composer.analysis.seams import seam_scores
+from composer.analysis.seams import FLUX_RATIO_LIMIT, seam_scores
 from composer.groove.audio import groove_audio
 from composer.timing import BarGrid
 
@@ -54,15 +54,16 @@ def score(song: dict, audio: np.ndarray | None = None):
                        bar_samples=song["bar_samples"], beat_samples=song["beat_samples"], sample_rate_hz=RATE)
 
 
-@pytest.mark.parametrize("style,bpm,metre", [
-    ("latin", 120, (4, 4)),   # its two-bar clave is loudest where the joints fall: the largest sample steps
-    ("reggae", 150, (3, 4)),  # a crash on the chorus downbeat: the largest flux at a section start
-    ("jazz", 180, (6, 8)),
-    ("ambient", 140, (7, 8)),
-    ("blues", 70, (4, 4)),
-])
-def test_a_continuous_groove_has_no_flagged_joint(style, bpm, metre):
-    song = continuous_song(style=style, bpm=bpm, beats_per_bar=metre[0], beat_unit=metre[1])
+@pytest.mark.parametrize("metre", [(4, 4), (3, 4), (6, 8), (7, 8), (4, 4, 70)])
+@pytest.mark.parametrize("style", ["pop", "rock", "edm", "hiphop", "jazz", "blues", "ambient", "funk", "reggae",
+                                   "latin"])
+def test_a_continuous_groove_has_no_flagged_joint(style, metre):
+    """The sweep the limits were set on: every groove family in five metres and tempos. The hard cases: latin's
+    two-bar clave is loudest where the joints fall (the largest sample steps), reggae's chorus crash (the
+    largest flux at a section start)."""
+    beats_per_bar, beat_unit, *bpm = metre
+    bpm = bpm[0] if bpm else {4: 120, 3: 150, 6: 180, 7: 140}[beats_per_bar]
+    song = continuous_song(style=style, bpm=bpm, beats_per_bar=beats_per_bar, beat_unit=beat_unit)
     scores = score(song)
     assert len(scores) == 13
     assert [s.sample for s in scores if s.flagged] == []
@@ -94,6 +95,9 @@ def test_a_click_a_dropout_and_a_noise_burst_at_a_clip_joint_are_flagged(pop_son
 
 def test_flux_is_not_what_flags_a_section_start(pop_song):
     """A section may start with a crash: its flux is reported but only clip joints are held to the limit."""
+    reggae = continuous_song(style="reggae", bpm=150, beats_per_bar=3, beat_unit=4)
+    starts = [s for s, inside in zip(score(reggae), reggae["within_section"]) if not inside]
+    assert max(s.flux_ratio for s in starts) > 2 * FLUX_RATIO_LIMIT and not any(s.flagged for s in starts)
     scores = score(pop_song)
     section_starts = [s for s, inside in zip(scores, pop_song["within_section"]) if not inside]
     assert section_starts and not any(s.flux_checked for s in section_starts)
