@@ -61,6 +61,20 @@ def friendly_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"composer {composer_version}", highlight=False)
+        raise typer.Exit(code=0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
+                                          help="Print composer's version and exit.")] = False,
+) -> None:
+    """Compose whole songs from a YAML outline with a spectrogram diffusion model."""
+
+
 def _check_grooves(the_plan: Plan, outline: Path) -> None:
     """The plan's groove files, checked; an error names the outline's file, line and field, a loop that
     drifts off the beat gets a warning."""

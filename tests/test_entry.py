@@ -57,3 +57,13 @@ def test_a_real_ctrl_c_soon_after_start_is_never_a_traceback(tmp_path, delay_s):
     assert "Traceback" not in stderr, stderr
     # killed before Python's handler exists, or interrupted with a message (or done first)
     assert process.returncode in (-signal.SIGINT, 130, 0), (process.returncode, stderr)
+
+
+def test_version_option_prints_the_package_version():
+    from typer.testing import CliRunner
+
+    import composer
+    from composer.cli import app
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"composer {composer.__version__}"
