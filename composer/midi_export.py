@@ -74,7 +74,7 @@ def clocks_per_click(*, beats_per_bar: int, beat_unit: int) -> int:
     quarter, 36, in 6/8; a dotted eighth, 18, in 6/16), else a quarter note (24)."""
     from composer.groove.grid import meter
 
-    if set(meter(beats_per_bar=beats_per_bar, beat_unit=beat_unit).pulse_beats) == {3}:
+    if meter(beats_per_bar=beats_per_bar, beat_unit=beat_unit).compound:
         return 3 * CLOCKS_PER_QUARTER * 4 // beat_unit
     return CLOCKS_PER_QUARTER
 

@@ -153,7 +153,7 @@ def _bpm_unit_note(error: dict[str, Any], loc: Loc, data: Any) -> str:
         return ""
     from composer.groove.grid import meter
 
-    if set(meter(beats_per_bar=beats_per_bar, beat_unit=beat_unit).pulse_beats) == {3}:
+    if meter(beats_per_bar=beats_per_bar, beat_unit=beat_unit).compound:
         # compound: the felt pulse is three beat units, a dotted note twice as long as the unit
         pulse, pulse_bpm = f"a dotted {_NOTE_NAMES[beat_unit // 2]}", bpm / 3
     else:

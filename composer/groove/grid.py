@@ -34,6 +34,11 @@ class Meter:
         return tuple(int(x) for x in np.cumsum((0,) + self.pulse_beats[:-1]))
 
     @property
+    def compound(self) -> bool:
+        """Felt in dotted pulses of three beat units (6/8, 9/8, 12/8)."""
+        return set(self.pulse_beats) == {3}
+
+    @property
     def group_starts(self) -> tuple[int, ...]:
         """Index of the first pulse of every group."""
         return tuple(int(x) for x in np.cumsum((0,) + self.groups[:-1]))
