@@ -18,7 +18,9 @@ from rich.table import Table
 
 from composer.errors import ComposerError, PlanError
 from composer.files import write_text_atomic
-from composer.outline_model import MAX_BPM, MAX_SONG_S, MAX_TITLE_CHARS, MIN_BPM, song_duration_s
+from composer.outline_model import (
+    MAX_BPM, MAX_SONG_S, MAX_TITLE_CHARS, MIN_BPM, bpm_limits, song_duration_s,
+)
 from composer.seeds import SEED_LIMIT
 from composer.timing import format_mmss, parse_time_signature
 from structure_models import GENRES, label_of_name, outline_duration_s, sample_outline, shipped_model
@@ -113,7 +115,10 @@ def sample(
     genre: Annotated[Genre, typer.Option(help="Genre (or era) whose songs the form is learned from.")],
     duration: Annotated[str, typer.Option(help=f"Target length, m:ss (3:00) or seconds (180), at most "
                                                f"{format_mmss(MAX_SONG_S)}.")],
-    bpm: Annotated[float, typer.Option(min=MIN_BPM, max=MAX_BPM, help="Tempo in beats per minute.")],
+    # its range depends on --time-signature, so it is checked in the body
+    bpm: Annotated[float, typer.Option(help=(
+        f"Tempo in beats per minute of the time signature's beat unit: {MIN_BPM}-{MAX_BPM} in x/4, "
+        f"up to {MAX_BPM * 2} in x/8."))],
     output: Annotated[Path, typer.Option("--output", "-o", help="Outline YAML file to write.")],
     seed: Annotated[int, typer.Option(min=0, max=SEED_LIMIT - 1, help="Seed: same seed, same outline.")] = 0,
     time_signature: Annotated[str, typer.Option("--time-signature", help="Metre such as 4/4, 3/4, 6/8.")] = "4/4",
@@ -124,6 +129,10 @@ def sample(
     from composer.outline import parse_outline
 
     duration_s = sample_target_s(duration=duration, time_signature=time_signature, title=title)
+    low, high = bpm_limits(time_signature)
+    if not low <= bpm <= high:
+        raise fail(f"--bpm: {bpm:g} is outside {low}-{high}, the range of {' '.join(time_signature.split())} "
+                   "(bpm counts the time signature's beat unit)")
     check_output_file(output, option="--output")
     if output.exists() and not force:
         raise fail(f"{output} already exists; pass --force to overwrite it")

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from composer.errors import OutlineError
-from composer.outline_model import Outline, RuleError
+from composer.outline_model import Outline, RuleError, bpm_limits
 from composer.outline_yaml import Lines, Loc, dotted, line_of
 from composer.timing import ALLOWED_BEAT_UNITS, parse_time_signature
 
@@ -54,10 +54,11 @@ def format_validation_error(exc: ValidationError, *, data: Any, lines: Lines, so
     messages = []
     for loc, errors in by_loc.items():
         prefix = f"{source}:{line_of(loc, lines)}: {dotted(loc)}"
-        if all(_is_type_error(error) and "[key]" not in error["loc"] for error in errors) and _expected(loc):
-            messages.append(f"{prefix}: {_wrong_type(errors[0], loc)}")  # one message for every branch
+        if all(_is_type_error(error) and "[key]" not in error["loc"] for error in errors) and _expected(loc, data):
+            messages.append(f"{prefix}: {_wrong_type(errors[0], loc, data)}")  # one message for every branch
         else:
-            messages += [f"{prefix}: {_explain(error, loc)}{_bpm_unit_note(error, loc, data)}" for error in errors]
+            messages += [f"{prefix}: {_explain(error, loc, data)}{_bpm_unit_note(error, loc, data)}"
+                         for error in errors]
     return "\n".join(dict.fromkeys(messages))
 
 
@@ -93,7 +94,7 @@ def _is_type_error(error: dict[str, Any]) -> bool:
     return error["type"].endswith("_type") or error["type"] in _TYPE_ERRORS
 
 
-def _explain(error: dict[str, Any], loc: Loc) -> str:
+def _explain(error: dict[str, Any], loc: Loc, data: Any) -> str:
     kind = error["type"]
     given = error.get("input")
     if kind == "extra_forbidden":
@@ -102,7 +103,7 @@ def _explain(error: dict[str, Any], loc: Loc) -> str:
         return "required field is missing"
     if "[key]" in error["loc"]:
         return f"key {_shown.repr(given)} must be text (a name that starts with a letter)"
-    allowed = f"; allowed: {_expected(loc)}" if _expected(loc) else ""
+    allowed = f"; allowed: {_expected(loc, data)}" if _expected(loc, data) else ""
     if kind in _RANGE_ERRORS:
         return f"{error['msg'].lower()} (got {_shown.repr(given)}){allowed}"
     if kind in _LENGTH_ERRORS:
@@ -112,10 +113,10 @@ def _explain(error: dict[str, Any], loc: Loc) -> str:
     return f"{error['msg'].removeprefix('Value error, ')}"
 
 
-def _wrong_type(error: dict[str, Any], loc: Loc) -> str:
+def _wrong_type(error: dict[str, Any], loc: Loc, data: Any) -> str:
     given = error.get("input")
-    message = f"must be {_expected(loc)} (got {_type_name(given)} {_shown.repr(given)}"
-    if isinstance(given, str) and _is_number(given) and "number" in str(_expected(loc)):
+    message = f"must be {_expected(loc, data)} (got {_type_name(given)} {_shown.repr(given)}"
+    if isinstance(given, str) and _is_number(given) and "number" in str(_expected(loc, data)):
         message += ", which YAML reads as text: write numbers unquoted, exponents as 1.0e+3"
     elif isinstance(given, str) and get_origin(_annotation(loc)) is Literal:
         hint = difflib.get_close_matches(given, [str(v) for v in get_args(_annotation(loc))], n=1)
@@ -170,8 +171,11 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _expected(loc: Loc) -> Optional[str]:
+def _expected(loc: Loc, data: Any) -> Optional[str]:
     """What the key at ``loc`` may hold, with its range: 'a number from 40 to 240'; None if unknown."""
+    if loc == ("bpm",):  # the range is the metre's (4/4's when the time signature is missing or wrong)
+        low, high = bpm_limits(_time_signature_or_default(data))
+        return f"a number from {low} to {high}"
     if loc[:1] == ("sections",) and len(loc) == 2:
         return "a mapping with at least bars and prompt"
     if loc[:1] == ("form",) and len(loc) == 2:
@@ -180,6 +184,15 @@ def _expected(loc: Loc) -> Optional[str]:
     if info is None:
         return None
     return _EXPECTED.get(loc[-1]) or _kind(info.annotation) + _bounds(info)
+
+
+def _time_signature_or_default(data: Any) -> str:
+    given = data.get("time_signature", "4/4") if isinstance(data, dict) else "4/4"
+    try:
+        parse_time_signature(given)
+    except (ValueError, TypeError):
+        return "4/4"
+    return given
 
 
 def _field_info(loc: Loc) -> Optional[FieldInfo]:

@@ -8,13 +8,16 @@ a file and turning validation failures into located messages is
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections import Counter
 from typing import Any, Literal, Optional, Union
 
 from pydantic import (
-    BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, field_validator, model_validator,
+    BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationInfo, field_validator,
+    model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from composer.seeds import SEED_LIMIT
 from composer.timing import ALLOWED_BEAT_UNITS, format_mmss, parse_duration_s, parse_time_signature
@@ -26,8 +29,10 @@ SECTION_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$"
 TIME_SIGNATURE_PATTERN = (r"^\s*0*([1-9]|[12][0-9]|3[0-2])\s*/\s*0*("
                           + "|".join(str(unit) for unit in ALLOWED_BEAT_UNITS) + r")\s*$")
 
-#: tempo range in beats per minute (`composer structure sample --bpm` uses it too)
+#: tempo range in beats per minute of a quarter-note (or longer) beat unit; see bpm_limits for shorter ones
 MIN_BPM, MAX_BPM = 40, 240
+#: the fastest bpm of any metre (x/32 counts thirty-second notes: 240 quarter notes a minute)
+FASTEST_BPM = MAX_BPM * max(ALLOWED_BEAT_UNITS) // 4
 #: longest title
 MAX_TITLE_CHARS = 200
 #: longest song, and longest learned-form target: rendering holds the whole song's audio in memory
@@ -55,6 +60,14 @@ def song_duration_s(value: Union[str, float, int]) -> float:
             f"({MAX_SONG_S} seconds) a song may last"
         )
     return seconds
+
+
+def bpm_limits(time_signature: str) -> tuple[int, int]:
+    """Slowest and fastest bpm a metre allows. bpm counts the beat unit, and a short unit may count as fast as
+    240 quarter notes a minute: 40-240 in x/4 (and x/2), 40-480 in x/8, so a jig whose dotted quarter is 110
+    (bpm 330 in 6/8) fits; 40-960 in x/16. The slowest stays 40 beat units, as slow 6/8 and 12/8 ballads count."""
+    _, beat_unit = parse_time_signature(time_signature)
+    return MIN_BPM, MAX_BPM * max(1, beat_unit // 4)
 
 
 def song_length_s(*, bars: int, time_signature: str, bpm: float) -> float:
@@ -182,6 +195,25 @@ def _outline_schema(schema: dict[str, Any]) -> None:
     schema["else"] = {"required": ["sections"], "properties": {"sections": {"minProperties": 1}}}
     schema["properties"]["sections"]["propertyNames"] = {"pattern": SECTION_NAME_PATTERN}
     schema["properties"]["time_signature"]["pattern"] = TIME_SIGNATURE_PATTERN
+    schema["properties"]["bpm"].update(minimum=MIN_BPM, maximum=FASTEST_BPM)
+    schema["allOf"] = [_bpm_limit_schema(units) for units in _units_by_fastest_bpm()]
+
+
+def _units_by_fastest_bpm() -> list[tuple[int, ...]]:
+    """Beat units grouped by the fastest bpm they allow: [(1, 2, 4), (8,), (16,), (32,)]."""
+    groups: dict[int, list[int]] = {}
+    for unit in ALLOWED_BEAT_UNITS:
+        groups.setdefault(bpm_limits(f"1/{unit}")[1], []).append(unit)
+    return [tuple(units) for units in groups.values()]
+
+
+def _bpm_limit_schema(units: tuple[int, ...]) -> dict[str, Any]:
+    """The fastest bpm where the time signature's denominator is one of ``units`` (4/4, the default, when absent)."""
+    denominator = {"pattern": r"/\s*0*(" + "|".join(str(unit) for unit in units) + r")\s*$"}
+    limit = {"properties": {"bpm": {"maximum": bpm_limits(f"1/{units[0]}")[1]}}}
+    if 4 in units:  # without "required", also where the time signature is left out
+        return {"if": {"properties": {"time_signature": denominator}}, "then": limit}
+    return {"if": {"properties": {"time_signature": denominator}, "required": ["time_signature"]}, "then": limit}
 
 
 class Outline(_Strict):
@@ -193,10 +225,13 @@ class Outline(_Strict):
         "Untitled", min_length=1, max_length=MAX_TITLE_CHARS,
         description="Song title; default: the outline file's name.",
     )
-    bpm: Number = Field(
-        ge=MIN_BPM, le=MAX_BPM, description="Tempo in beats per minute (of the time signature's beat unit)."
-    )
+    # before bpm, whose range depends on it (validators see the fields declared before theirs)
     time_signature: StrictStr = Field("4/4", description="Metre such as 4/4, 3/4, 6/8.")
+    bpm: Number = Field(
+        description=f"Tempo in beats per minute of the time signature's beat unit: {MIN_BPM}-{MAX_BPM} in x/4 and "
+                    f"x/2, up to {MAX_BPM * 2} in x/8 (6/8 at 330 is a dotted quarter at 110), "
+                    f"{MAX_BPM * 4} in x/16, {FASTEST_BPM} in x/32."
+    )
     key: Optional[StrictStr] = Field(None, description="Musical key, added to prompts (e.g. 'A minor').")
     seed: StrictInt = Field(0, ge=0, lt=SEED_LIMIT, description="Song seed; section seeds derive from it.")
     style: StrictStr = Field("", max_length=500, description="Text appended to every section prompt.")
@@ -220,6 +255,20 @@ class Outline(_Strict):
     @classmethod
     def _time_signature(cls, value: str) -> str:
         parse_time_signature(value)
+        return value
+
+    @field_validator("bpm")
+    @classmethod
+    def _bpm_in_metre_range(cls, value: float, info: ValidationInfo) -> float:
+        # a time signature that failed its own check is reported there; the range is then 4/4's
+        time_signature = info.data.get("time_signature", "4/4")
+        low, high = bpm_limits(time_signature)
+        # range errors of pydantic's own types, so messages read like every other field's
+        if math.isnan(value) or value < low:
+            raise PydanticCustomError("greater_than_equal", "Input should be greater than or equal to {ge}",
+                                      {"ge": low})
+        if value > high:
+            raise PydanticCustomError("less_than_equal", "Input should be less than or equal to {le}", {"le": high})
         return value
 
     @field_validator("sections")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Mapping, Optional
 
 from composer.errors import PlanError
-from composer.outline_model import MAX_BPM, Outline, SectionSpec
+from composer.outline_model import Outline, SectionSpec, bpm_limits
 from composer.plan import Plan, PlannedClip, PlannedSection, SectionOverride
 from composer.seeds import derive_seed
 from composer.timing import BarGrid, parse_duration_s
@@ -131,8 +131,9 @@ def _long_bar_warning(grid: BarGrid, *, max_clip_s: float) -> Optional[str]:
     metre = f"{grid.beats_per_bar}/{grid.beat_unit}"
     # rounded up to 0.1 bpm, so the stated tempo does fit
     slowest_bpm = math.ceil(grid.beats_per_bar * 60 / max_clip_s * 10) / 10
-    fits = (f"one bar of {metre} fits at {slowest_bpm:g} bpm or faster" if slowest_bpm <= MAX_BPM else
-            f"one bar of {metre} fits only above {MAX_BPM} bpm ({slowest_bpm:g}), so use fewer beats per bar")
+    _, fastest_bpm = bpm_limits(metre)
+    fits = (f"one bar of {metre} fits at {slowest_bpm:g} bpm or faster" if slowest_bpm <= fastest_bpm else
+            f"one bar of {metre} fits only above {fastest_bpm} bpm ({slowest_bpm:g}), so use fewer beats per bar")
     return (f"one bar of {metre} at {grid.bpm:g} bpm lasts {grid.bar_s:.2f} s, longer than the backend's longest "
             f"clip ({max_clip_s:.2f} s): each clip is one bar, {grid.bar_s / max_clip_s:.1f}x that length, and may "
             f"keep time less well; {fits}")

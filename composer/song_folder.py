@@ -14,10 +14,10 @@ import shutil
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, ValidationInfo, field_validator
 
 from composer.errors import SongFolderError
-from composer.outline_model import MAX_BPM, MIN_BPM
+from composer.outline_model import FASTEST_BPM, MIN_BPM, bpm_limits
 from composer.seeds import SEED_LIMIT
 from composer.timing import parse_time_signature
 
@@ -69,8 +69,8 @@ class _ManifestOverride(_Loose):
 class _Manifest(_Loose):
     take: StrictInt = Field(ge=1)
     sample_rate: int = Field(gt=0)
-    bpm: float = Field(ge=MIN_BPM, le=MAX_BPM)
-    time_signature: str
+    time_signature: str  # before bpm, whose range depends on it
+    bpm: float = Field(ge=MIN_BPM, le=FASTEST_BPM)
     total_samples: int = Field(ge=0)
     backend: _ManifestBackend
     outline: dict[str, Any]
@@ -81,6 +81,15 @@ class _Manifest(_Loose):
     @classmethod
     def _metre(cls, value: str) -> str:
         parse_time_signature(value)  # ValueError says what is allowed
+        return value
+
+    @field_validator("bpm")
+    @classmethod
+    def _bpm_fits_metre(cls, value: float, info: ValidationInfo) -> float:
+        if "time_signature" in info.data:
+            low, high = bpm_limits(info.data["time_signature"])
+            if not low <= value <= high:
+                raise ValueError(f"{value:g} is outside {low}-{high}, the range of {info.data['time_signature']}")
         return value
 
 

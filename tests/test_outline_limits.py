@@ -6,7 +6,9 @@ import json
 import re
 import time
 
+import jsonschema
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from composer.cli import app
@@ -263,16 +265,51 @@ def test_schema_pattern_for_time_signature_accepts_what_the_validator_accepts():
         assert bool(re.search(pattern, text)) == accepted, text
 
 
-@pytest.mark.parametrize("signature, bpm, note", [
-    ("6/8", 330, "in 6/8, bpm counts eighth notes (a dotted quarter at 110 is bpm 330)"),
-    ("12/16", 250, "in 12/16, bpm counts sixteenth notes (a dotted eighth at 83.33 is bpm 250)"),
-    ("7/8", 300, "in 7/8, bpm counts eighth notes (a quarter note at 150 is bpm 300)"),
-    ("2/2", 30, "in 2/2, bpm counts half notes (a quarter note at 60 is bpm 30)"),
+@pytest.mark.parametrize("signature, bpm, high, note", [
+    ("6/8", 500, 480, "in 6/8, bpm counts eighth notes (a dotted quarter at 166.67 is bpm 500)"),
+    ("12/16", 1000, 960, "in 12/16, bpm counts sixteenth notes (a dotted eighth at 333.33 is bpm 1000)"),
+    ("7/8", 600, 480, "in 7/8, bpm counts eighth notes (a quarter note at 300 is bpm 600)"),
+    ("5/16", 30, 960, "in 5/16, bpm counts sixteenth notes (a quarter note at 7.5 is bpm 30)"),
+    ("2/2", 30, 240, "in 2/2, bpm counts half notes (a quarter note at 60 is bpm 30)"),
+    ("2/2", 250, 240, "in 2/2, bpm counts half notes (a quarter note at 500 is bpm 250)"),
 ])
-def test_bpm_out_of_range_says_which_note_it_counts(signature, bpm, note):
+def test_bpm_out_of_range_says_the_metres_range_and_which_note_it_counts(signature, bpm, high, note):
     message = _error(SONG.replace("bpm: 120\n", f"bpm: {bpm}\ntime_signature: '{signature}'\n"))
-    bound = "less than or equal to 240" if bpm > 240 else "greater than or equal to 40"
-    assert message == f"song.yaml:2: bpm: input should be {bound} (got {bpm}); allowed: a number from 40 to 240; {note}"
+    bound = f"less than or equal to {high}" if bpm > high else "greater than or equal to 40"
+    assert message == (f"song.yaml:2: bpm: input should be {bound} (got {bpm}); allowed: a number from 40 to {high}; "
+                       f"{note}")
+
+
+@pytest.mark.parametrize("signature, bpm", [("6/8", 330), ("6/8", 480), ("12/8", 40), ("7/8", 420), ("3/16", 960),
+                                            ("3/32", 1920), ("4/4", 240), ("2/2", 240), ("1/1", 40)])
+def test_a_short_beat_unit_counts_up_to_240_quarter_notes_a_minute(signature, bpm):
+    # a jig's dotted quarter at 110 is bpm 330 in 6/8: as fast in quarter notes as 4/4 at 165
+    outline = parse_outline(SONG.replace("bpm: 120\n", f"bpm: {bpm}\ntime_signature: '{signature}'\n"),
+                            source="song.yaml")
+    assert outline.bpm == bpm
+
+
+def test_bpm_range_follows_a_badly_written_time_signature_as_4_4():
+    message = _error(SONG.replace("bpm: 120\n", "bpm: 330\ntime_signature: '6/7'\n"))
+    assert "song.yaml:2: bpm: input should be less than or equal to 240 (got 330); allowed: a number from 40 to 240" \
+        in message.splitlines()
+    assert "song.yaml:3: time_signature: " in message
+
+
+@pytest.mark.parametrize("signature", ["4/4", "6/8", "12/16", "3/32", "2/2", None])
+@pytest.mark.parametrize("bpm", [39, 40, 240, 241, 480, 481, 960, 961, 1920, 1921])
+def test_schema_bpm_range_agrees_with_the_validator(signature, bpm):
+    schema = json.loads(runner.invoke(app, ["schema"]).output)
+    data = {"bpm": bpm, "sections": {"verse": {"bars": 4, "prompt": "funk"}}}
+    if signature is not None:
+        data["time_signature"] = signature
+    schema_accepts = jsonschema.Draft202012Validator(schema).is_valid(data)
+    try:
+        parse_outline(yaml.safe_dump(data), source="song.yaml")
+        accepted = True
+    except OutlineError:
+        accepted = False
+    assert schema_accepts == accepted
 
 
 @pytest.mark.parametrize("signature", ["4/4", "3/4", "waltz"])

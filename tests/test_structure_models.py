@@ -516,6 +516,10 @@ def test_cli_train_refuses_a_folder_as_output_before_training(cli, corpus, tmp_p
         ("--duration", "3:-30", "--duration: duration must be seconds or m:ss with 0-59 seconds"),
         ("--duration", "1e9", "longer than the 60:00.0 (3600 seconds) a song may last"),
         ("--duration", "61:00", "longer than the 60:00.0"),
+        ("--bpm", "300", "--bpm: 300 is outside 40-240, the range of 4/4"),
+        ("--bpm", "2000", "--bpm: 2000 is outside 40-240, the range of 4/4"),
+        ("--bpm", "nan", "--bpm: nan is outside 40-240"),
+        ("--bpm", "39", "--bpm: 39 is outside 40-240"),
     ],
 )
 def test_cli_sample_refuses_what_the_outline_schema_refuses(cli, tmp_path, option, value, expected):
@@ -541,6 +545,21 @@ def test_cli_sample_at_the_limits_writes_an_outline_that_plans(cli, tmp_path):
     assert outline.seed == SEED_LIMIT - 1 and len(outline.title) == MAX_TITLE_CHARS
     plan = plan_song(outline, sample_rate_hz=22050, max_clip_s=5.94)
     assert 0.95 * 3600 <= plan.duration_s <= 3600 and len(plan.form) == len(outline.form)
+
+
+def test_cli_sample_takes_a_jig_tempo_in_6_8(cli, tmp_path):
+    from composer.outline import load_outline
+
+    song = tmp_path / "jig.yaml"
+    result = cli("sample", "--genre", "rock", "--duration", "1:30", "--bpm", "330", "--time-signature", "6/8",
+                 "-o", str(song))
+    assert result.exit_code == 0, result.output
+    outline = load_outline(song)
+    assert outline.bpm == 330 and outline.time_signature == "6/8"
+    assert 0.95 * 90 <= plan_song(outline, sample_rate_hz=22050, max_clip_s=5.94).duration_s <= 1.05 * 90
+    refused = cli("sample", "--genre", "rock", "--duration", "1:30", "--bpm", "500", "--time-signature", "6/8",
+                  "-o", str(tmp_path / "fast.yaml"))
+    assert refused.exit_code == 2 and "--bpm: 500 is outside 40-480, the range of 6/8" in refused.output
 
 
 @pytest.mark.parametrize(
