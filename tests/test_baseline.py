@@ -19,6 +19,7 @@ from composer.backends.tiny_pipeline import build_tiny_pipeline_folder
 from composer.baseline import (
     REFERENCE_STEPS,
     native_clip_samples,
+    peak_normalised,
     reference_requests,
     reference_scheduler,
     render_reference_song,
@@ -123,8 +124,35 @@ def test_reference_loop_renders_native_clips_with_50_pndm_steps_and_hard_cuts(bu
     # hard cuts: the song is the clips one after another, each rendered alone
     requests = reference_requests(plan, clip_samples=length, groove_root=Path("."))
     second = builtin.render_reference_clip(requests[1], scheduler=reference_scheduler(builtin.noise_schedule))
-    assert np.array_equal(result.audio[length:2 * length], second)
+    # each clip peak-normalised to -0.1 dBFS, as Riffusion's apply_filters left it
+    assert np.array_equal(result.audio[length:2 * length], peak_normalised(second))
+    assert float(np.abs(result.audio[length:2 * length]).max()) == pytest.approx(10 ** (-0.1 / 20), rel=1e-6)
     assert len({r.seed_a for r in requests}) == len(requests)
+
+
+def test_reference_inits_follow_the_song_bar_grid_and_prompts_have_no_negative(builtin):
+    from composer.render import clip_requests
+
+    outline = outline_from_dict({**scaled_outline(load_template("pop"), duration_s=8.0), "negative_prompt": "noise"})
+    plan = plan_song(outline, sample_rate_hz=builtin.sample_rate_hz, max_clip_s=builtin.preferred_clip_s,
+                     default_steps=builtin.default_steps)
+    planned = clip_requests(plan, groove_root=Path("."))
+    length = native_clip_samples(builtin)
+    requests = reference_requests(plan, clip_samples=length, groove_root=Path("."))
+    assert planned[0].negative_prompt == "noise" and {r.negative_prompt for r in requests} == {""}
+    bar = plan.clips[0].end_sample - plan.clips[0].start_sample
+    assert length % bar, "the test needs clips that wrap mid-bar"
+    for k, request in enumerate(requests):
+        start = k * length
+        index = next(i for i, c in enumerate(plan.clips) if c.start_sample <= start < c.end_sample)
+        clip_plan, groove = plan.clips[index], planned[index].init_audio
+        # where the planned clip plays, the reference init is its groove at the same song samples
+        overlap = min(length, clip_plan.end_sample - start)
+        offset = plan.pad_samples + start - clip_plan.start_sample
+        np.testing.assert_array_equal(request.init_audio[:overlap], groove[offset:offset + overlap])
+        # past it, the clip's bars loop on: the init repeats with the clip's whole-bar span
+        span = clip_plan.end_sample - clip_plan.start_sample
+        np.testing.assert_array_equal(request.init_audio[span:], request.init_audio[:length - span])
 
 
 def test_reference_loop_extrapolates_from_a_few_clips(builtin: BuiltinBackend):

@@ -85,3 +85,37 @@ def test_a_file_inside_a_model_folder_points_at_the_folder(copy):
 def test_one_part_of_a_model_points_at_the_whole_folder(copy):
     message = _load_error(copy / "unet")
     assert "unet/ is one part of a model" in message and f"pass --model {copy}" in message
+
+
+LFS_POINTER = (b"version https://git-lfs.github.com/spec/v1\n"
+               b"oid sha256:3b1e0b0c9b3c4a6f0d2e5f1a7c8e9d0b1a2c3d4e5f60718293a4b5c6d7e8f901\nsize 492265879\n")
+
+
+@pytest.mark.parametrize("part", ["unet", "vae", "text_encoder"])
+def test_a_git_lfs_pointer_instead_of_weights_says_how_to_fetch_them(copy, part):
+    # riffusion-model-v1 cloned without git-lfs: every weight file is a pointer like this one
+    weights = next(p for p in (copy / part).iterdir() if p.suffix == ".safetensors")
+    weights.unlink()
+    (copy / part / ("pytorch_model.bin" if part == "text_encoder" else "diffusion_pytorch_model.bin")).write_bytes(
+        LFS_POINTER)
+    message = _load_error(copy)
+    assert f"{part}/" in message and "Git LFS pointer" in message and "git lfs pull" in message
+
+
+def test_a_damaged_pickle_in_the_text_encoder_is_a_model_folder_error(copy):
+    (copy / "text_encoder" / "model.safetensors").unlink()
+    (copy / "text_encoder" / "pytorch_model.bin").write_bytes(b"not a pickle at all" * 100)
+    assert f"model folder {copy}: text_encoder/ could not be loaded" in _load_error(copy)
+
+
+def test_a_mistyped_path_in_an_existing_folder_is_not_fetched_from_the_hub(tmp_path, monkeypatch):
+    import huggingface_hub
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("a local path must not be fetched from the hub")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", no_download)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "models").mkdir()
+    message = _load_error(Path("models/riffusion-model-v2"))
+    assert "does not exist" in message and "not a Hugging Face hub id" in message

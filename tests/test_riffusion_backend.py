@@ -76,11 +76,30 @@ def test_tiny_folder_is_deterministic_in_its_seed(tiny_folder: Path, tmp_path: P
         assert (tiny_folder / part).is_dir()
 
 
-def test_width_rounds_up_to_the_vae_factor(backend: RiffusionBackend) -> None:
+def test_width_rounds_up_to_the_vae_factor_and_never_below_the_trained_width(backend: RiffusionBackend) -> None:
     assert backend.vae_scale_factor == 8
+    # the UNet config's latent sample_size times the VAE factor: 8 x 8 for the tiny folder, 64 x 8 = 512 (5.11 s)
+    # for riffusion-model-v1, whose fine-tune saw only 512x512 spectrograms
+    assert backend.trained_width_px == 64
     assert backend.width_for_samples(225_351) == 512
-    assert backend.width_for_samples(HALF_SECOND) == 56  # 51 frames -> 56 px
-    assert backend.width_for_samples(10) % 8 == 0 and backend.width_for_samples(10) >= backend.codec.min_frames
+    assert backend.width_for_samples(30_000) == 72  # 69 frames -> 72 px
+    assert backend.width_for_samples(HALF_SECOND) == 64  # 51 frames -> 56 px, raised to the trained 64
+    assert backend.width_for_samples(10) == 64
+
+
+def test_a_short_clip_is_denoised_at_the_trained_width_and_trimmed(tiny_folder: Path) -> None:
+    backend = load_backend_from_folder(tiny_folder, device="cpu")
+    seen: list[tuple[int, ...]] = []
+    unet = backend._unet
+
+    def recording_unet(sample: torch.Tensor, *args: object, **kwargs: object) -> object:
+        seen.append(tuple(sample.shape))
+        return unet(sample, *args, **kwargs)
+
+    backend._unet = recording_unet
+    audio = backend.render([request(num_samples=10_000, init_audio=click_track(10_000), denoising=0.6)])[0]
+    assert audio.shape == (10_000,) and np.all(np.isfinite(audio))
+    assert seen and all(shape[-1] == 64 // 8 for shape in seen)  # 23 frames would be 24 px; the UNet saw 64
 
 
 def test_renders_exact_lengths_with_and_without_init_audio(backend: RiffusionBackend) -> None:
@@ -125,9 +144,20 @@ def test_init_audio_steers_img2img_unless_strength_is_one(backend: RiffusionBack
     assert not np.allclose(text_only, img2img)
 
 
+def test_guidance_at_or_below_one_follows_the_prompt_alone(backend: RiffusionBackend) -> None:
+    # Riffusion (like diffusers) applies classifier-free guidance only above 1
+    weak, one, guided = backend.render([request(guidance=0.5), request(guidance=1.0), request(guidance=3.0)])
+    np.testing.assert_allclose(weak, one, atol=1e-6 * np.abs(one).max())
+    assert not np.allclose(one, guided)
+    # mixed in one batch, the weak clip is still unguided
+    batched = RiffusionBackend(backend.folder, device="cpu", max_batch_size=2)
+    together = batched.render([request(guidance=0.5), request(guidance=3.0)])
+    np.testing.assert_allclose(together[0], one, atol=1e-3 * np.abs(one).max())
+
+
 def test_batching_groups_by_schedule_and_keeps_order(tiny_folder: Path) -> None:
     batched = RiffusionBackend(tiny_folder, device="cpu", max_batch_size=2)
-    requests = [request(seed_a=1), request(num_samples=15_000), request(seed_a=2), request(seed_a=3)]
+    requests = [request(seed_a=1), request(num_samples=40_000), request(seed_a=2), request(seed_a=3)]
     groups = batch_requests(requests, key=batched._schedule_key, max_batch_size=2)
     assert groups == [[0, 2], [3], [1]]
     alone = [batched.render([clip])[0] for clip in requests]

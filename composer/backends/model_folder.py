@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,10 +54,19 @@ class DiffusionComponents:
 
 
 def resolve_model_folder(model: str | Path) -> Path:
-    """A local folder as is; a hub id ("owner/name") from the Hugging Face cache or the network."""
+    """A local folder as is; a hub id ("owner/name") from the Hugging Face cache or the network.
+
+    "owner/name" whose owner is a local folder is a mistyped path, never a hub id: fetching it
+    would download gigabytes the user did not ask for.
+    """
     folder = Path(model).expanduser()
     if folder.is_dir() or not HUB_ID.match(str(model)):
         return folder
+    if folder.parent.is_dir():
+        raise ModelFolderError(
+            f"model folder {folder} does not exist (its folder {folder.parent} does, so this is read as a local "
+            f"path, not a Hugging Face hub id); expected {LAYOUT_HELP}"
+        )
     try:
         from huggingface_hub import snapshot_download
 
@@ -86,7 +96,9 @@ def check_model_folder(folder: Path) -> dict[str, str | None]:
                     if folder.name in EXPECTED_LAYOUT and _has_layout(folder.parent) else "")
             raise ModelFolderError(f"model folder {folder} has no {sub}/ subfolder{hint}; expected {LAYOUT_HELP}")
         for names in alternatives:
-            if any((folder / sub / name).is_file() for name in names):
+            found = [folder / sub / name for name in names if (folder / sub / name).is_file()]
+            if found:
+                _check_not_lfs_pointer(found[0])
                 variants[sub] = None
                 continue
             fp16 = [n for n in names if (folder / sub / _fp16_name(n)).is_file()]
@@ -98,6 +110,22 @@ def check_model_folder(folder: Path) -> dict[str, str | None]:
     return variants
 
 
+#: how a Git LFS pointer file starts (what a clone without git-lfs holds instead of the weights)
+LFS_POINTER_PREFIX = b"version https://git-lfs"
+
+
+def _check_not_lfs_pointer(path: Path) -> None:
+    """ModelFolderError if a weight file is a Git LFS pointer (a few hundred bytes of text)."""
+    if path.suffix not in WEIGHT_SUFFIXES or path.stat().st_size > 1024:
+        return
+    with path.open("rb") as handle:
+        if handle.read(len(LFS_POINTER_PREFIX)) == LFS_POINTER_PREFIX:
+            raise ModelFolderError(
+                f"{path} is a Git LFS pointer, not weights: the model was cloned without git-lfs; run "
+                f"`git lfs install && git lfs pull` in {path.parent.parent}, or download the files again"
+            )
+
+
 def _has_layout(folder: Path) -> bool:
     """Whether every part of the diffusers layout is a subfolder of `folder` (for hints only)."""
     return all((folder / sub).is_dir() for sub in EXPECTED_LAYOUT)
@@ -107,7 +135,8 @@ def _load_part(folder: Path, part: str, load: Callable[[Path], Any]) -> Any:
     """``load(folder / part)``, any loading failure becoming a ModelFolderError that names the part."""
     try:
         return load(folder / part)
-    except (OSError, ValueError, KeyError, AttributeError, RuntimeError, TypeError) as exc:  # JSONDecodeError too
+    # JSONDecodeError is a ValueError; UnpicklingError: a damaged .bin that torch.load refuses
+    except (OSError, ValueError, KeyError, AttributeError, RuntimeError, TypeError, pickle.UnpicklingError) as exc:
         named = f"{part}/" if (folder / part).is_dir() else part
         raise ModelFolderError(f"model folder {folder}: {named} could not be loaded: {type(exc).__name__}: {exc}; "
                                f"expected {LAYOUT_HELP}") from exc

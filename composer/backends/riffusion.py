@@ -133,10 +133,26 @@ class RiffusionBackend(SpectrogramBackend):
             if self.device.type == "cuda":
                 torch.cuda.synchronize(self.device)
 
+    @property
+    def trained_width_px(self) -> int:
+        """Image width the UNet was trained at (its config's latent ``sample_size`` times the VAE factor):
+        512 px for Riffusion, whose fine-tune saw only 512x512 spectrograms (5.11 s); 0 if unstated."""
+        size = getattr(self.components.unet.config, "sample_size", None)
+        size = size[-1] if isinstance(size, (list, tuple)) else size
+        return int(size) * self.vae_scale_factor if isinstance(size, int) else 0
+
     def width_for_samples(self, num_samples: int) -> int:
-        """Image width in px for a clip: its frames, rounded up to the VAE's spatial factor."""
+        """Image width in px for a clip: never narrower than the trained width (a shorter clip is rendered at it
+        from its tiled init and trimmed), else its frames rounded up to the VAE's spatial factor."""
         frames = max(self.codec.frames_for_samples(num_samples), self.codec.min_frames)
+        return max(self._frames_to_width(frames), self.trained_width_px)
+
+    def _frames_to_width(self, frames: int) -> int:
         return math.ceil(frames / self.vae_scale_factor) * self.vae_scale_factor
+
+    def _frames_for_audio(self, num_samples: int) -> int:
+        """Mel columns Griffin-Lim needs for ``num_samples`` (plus one past the end); the rest is not inverted."""
+        return max(self.codec.frames_for_samples(num_samples) + 1, self.codec.min_frames)
 
     def render(self, requests: Sequence[ClipRequest]) -> list[np.ndarray]:
         outputs: dict[int, np.ndarray] = {}
@@ -178,16 +194,18 @@ class RiffusionBackend(SpectrogramBackend):
                 init = torch.cat([self._init_latent(r.init_audio, width=width, cached=cached) for r in requests])
             latents = scheduler.add_noise(init, noise, timesteps[:1].repeat(len(requests)))
 
+        # classifier-free guidance only above 1, as Riffusion (and diffusers) do: at or below it a clip
+        # follows its prompt alone, and a batch of such clips skips the unconditional half
+        guided = any(r.guidance > 1.0 for r in requests)
         with self.timed("text"):
             embed = functools.partial(self._embed, cached=cached)
-            context = torch.cat(
-                [torch.cat([embed(r.negative_prompt) for r in requests])]
-                + [torch.cat([lerp(r.alpha, embed(r.prompt_a), embed(r.prompt_b)) for r in requests])]
-            )
-        guidance = torch.tensor([r.guidance for r in requests], device=self.device, dtype=self.dtype)
+            context = torch.cat([lerp(r.alpha, embed(r.prompt_a), embed(r.prompt_b)) for r in requests])
+            if guided:
+                context = torch.cat([torch.cat([embed(r.negative_prompt) for r in requests]), context])
+        guidance = torch.tensor([max(r.guidance, 1.0) for r in requests], device=self.device, dtype=self.dtype)
         with self.timed("denoise"):
             latents = self._denoise(latents, scheduler=scheduler, timesteps=timesteps, context=context,
-                                    guidance=guidance, requests=requests)
+                                    guidance=guidance if guided else None, requests=requests)
 
         with self.timed("vae_decode"):
             images = parts.vae.decode(latents / parts.vae.config.scaling_factor).sample.float()
@@ -200,9 +218,10 @@ class RiffusionBackend(SpectrogramBackend):
 
     def _denoise(
         self, latents: torch.Tensor, *, scheduler: Any, timesteps: torch.Tensor, context: torch.Tensor,
-        guidance: torch.Tensor, requests: list[ClipRequest],
+        guidance: torch.Tensor | None, requests: list[ClipRequest],
     ) -> torch.Tensor:
-        """Classifier-free guided sampling; ``context`` is [unconditional; conditional]."""
+        """Classifier-free guided sampling, ``context`` being [unconditional; conditional]; without
+        ``guidance``, the conditional prediction alone on ``context``."""
         step_kwargs = {}
         if "generator" in inspect.signature(scheduler.step).parameters:
             # stochastic schedulers: one stream per batch, seeded from its requests
@@ -210,14 +229,18 @@ class RiffusionBackend(SpectrogramBackend):
                 derive_seed(0, "riffusion-scheduler", *[(r.seed_a, r.seed_b, r.alpha) for r in requests])
             )
         for t in timesteps:
-            model_input = scheduler.scale_model_input(torch.cat([latents, latents]), t)
-            predicted = self._unet(model_input, t, encoder_hidden_states=context).sample
-            uncond, cond = predicted.chunk(2)
-            noise_pred = uncond + guidance[:, None, None, None] * (cond - uncond)
+            if guidance is None:
+                model_input = scheduler.scale_model_input(latents, t)
+                noise_pred = self._unet(model_input, t, encoder_hidden_states=context).sample
+            else:
+                model_input = scheduler.scale_model_input(torch.cat([latents, latents]), t)
+                uncond, cond = self._unet(model_input, t, encoder_hidden_states=context).sample.chunk(2)
+                noise_pred = uncond + guidance[:, None, None, None] * (cond - uncond)
             latents = scheduler.step(noise_pred, t, latents, **step_kwargs).prev_sample
         return latents
 
     def _decode_audio(self, mel: torch.Tensor, request: ClipRequest) -> np.ndarray:
+        mel = mel[..., :self._frames_for_audio(request.num_samples)]
         audio = self.codec.mel_to_audio(mel, generator=_phase_generator(request), num_samples=request.num_samples)
         return self._checked_audio(audio, request)
 
@@ -229,7 +252,8 @@ class RiffusionBackend(SpectrogramBackend):
         for index, request in enumerate(requests):
             lengths.setdefault(request.num_samples, []).append(index)
         for num_samples, indices in lengths.items():
-            audio = self.codec.mel_to_audio(mels[indices], generator=[_phase_generator(requests[i]) for i in indices],
+            audio = self.codec.mel_to_audio(mels[indices][..., :self._frames_for_audio(num_samples)],
+                                            generator=[_phase_generator(requests[i]) for i in indices],
                                             num_samples=num_samples)
             for row, index in zip(audio, indices):
                 outputs[index] = self._checked_audio(row, requests[index])
