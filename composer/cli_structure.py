@@ -141,7 +141,7 @@ def sample(
     )
     header = (  # one comment line, whatever whitespace the options held
         f"# learned {genre.value} form: composer structure sample --genre {genre.value} --duration "
-        f"{' '.join(duration.split())} --bpm {bpm:g} --seed {seed} "
+        f"{' '.join(duration.split())} --bpm {int(bpm) if bpm.is_integer() else bpm!r} --seed {seed} "
         f"--time-signature {' '.join(time_signature.split())}\n"
     )
     text = header + yaml.safe_dump(outline, sort_keys=False, allow_unicode=True, width=120)

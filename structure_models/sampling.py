@@ -99,7 +99,7 @@ def draw_form(
     while len(labels) < max_sections:
         probs = label_probabilities(model, history=padded_history(labels, order=model.order), genre=genre)
         if sum(bars) < min_total_bars:
-            probs = np.append(probs[:-1], 0.0)
+            probs = np.append(probs[:-1] * _goes_on(model, labels=labels, genre=genre), 0.0)
         choice = draw(rng, probs)
         if choice == len(model.labels):
             break
@@ -121,6 +121,35 @@ def draw_form(
             lengths = bars_probabilities(model, label=label, previous_bars=previous, genre=genre)
             bars.append(draw(rng, lengths) + 1)
     return [SampledSection(label=l, bars=b, repeat_of=r) for l, b, r in zip(labels, bars, repeats)]
+
+
+def _goes_on(model: FormModel, *, labels: list[str], genre: str) -> np.ndarray:
+    """Per label, the chance the song goes on after it: P(not END | labels + [label]).
+
+    A song that may not end yet is conditioned one step further ahead too. Without it, masking END
+    alone hands END's mass to the labels that end songs: an outro is followed by END in 735 of 790
+    corpus songs, so long guided forms looped through outro after outro (70% of 15:00 pop forms had
+    one before the last section; 3% of corpus songs do).
+    """
+    return np.array([
+        1.0 - label_probabilities(model, history=padded_history([*labels, label], order=model.order),
+                                  genre=genre)[-1]
+        for label in model.labels
+    ])
+
+
+#: labels that open a song and labels that close one: a form is returned with them in place when a draw allows
+OPENING_LABELS, CLOSING_LABELS = frozenset({"intro"}), frozenset({"outro"})
+
+
+def frames_in_place(form: list[SampledSection]) -> bool:
+    """No intro after the first section and no outro before the last.
+
+    A mean of bits per section over a long form hides one such section; corpus songs have them rarely
+    (an outro before the last section in 3% of 1,644 songs, an intro after the first in 7%).
+    """
+    return (not any(section.label in OPENING_LABELS for section in form[1:])
+            and not any(section.label in CLOSING_LABELS for section in form[:-1]))
 
 
 def total_bars(form: list[SampledSection]) -> int:
@@ -219,9 +248,12 @@ def sample_form(
             min_total_bars=0 if attempt < PLAIN_DRAWS else low,
         )
         if form and low <= total_bars(form) <= high:
-            if bits_per_section(model, form, genre=genre) <= limit:
+            in_place = frames_in_place(form)
+            if in_place and bits_per_section(model, form, genre=genre) <= limit:
                 return form
-            fitting = fitting or form
+            # fallbacks, best first: framed in place (but atypical), then any form of the right length
+            if fitting is None or (in_place and not frames_in_place(fitting)):
+                fitting = form
         elif form:
             misses.append((abs(math.log(total_bars(form) / ((low + high) / 2))), attempt, form))
     if fitting:
@@ -230,7 +262,9 @@ def sample_form(
         refit = refit_bars(model, form, genre=genre, low=low, high=high, fixed_bars=fixed_bars)
         if refit is not None:
             return refit
+    bars = f"{low} bar{'s' if low != 1 else ''}" if low == high else f"{low}-{high} bars"
     raise ValueError(
-        f"cannot fit a {genre} form into {low}-{high} bars"
-        + (f" with fixed bars {dict(fixed_bars)}" if fixed_bars else "")
+        f"no {genre} form of {bars} was found"
+        + (f" with fixed bars {dict(fixed_bars)}: fix fewer sections' bars, or" if fixed_bars else ";")
+        + " choose a longer duration (or another genre)"
     )

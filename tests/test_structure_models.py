@@ -295,6 +295,31 @@ def test_total_duration_within_five_percent(model, genre, duration_s, bpm, beats
     assert abs(seconds(form, bpm=bpm, beats_per_bar=beats_per_bar) / duration_s - 1) <= 0.05 + 1e-9
 
 
+@pytest.mark.parametrize(("genre", "duration_s", "bpm"), [("pop", 900, 120), ("pop", 480, 200), ("rock", 360, 240)])
+def test_long_forms_open_and_close_only_at_their_ends(model, genre, duration_s, bpm):
+    # guided draws once looped through outros mid-song (70% of 15:00 pop forms); corpus songs rarely do (3%)
+    for seed in range(6):
+        labels = [s.label for s in model.sample_form(genre=genre, duration_s=duration_s, bpm=bpm, beats_per_bar=4,
+                                                     seed=seed)]
+        assert "outro" not in labels[:-1] and "intro" not in labels[1:], labels
+
+
+def test_frames_in_place_checks_intro_and_outro_positions():
+    from structure_models.sampling import frames_in_place
+
+    def form(*labels: str) -> list[SampledSection]:
+        return [SampledSection(label=label, bars=8, repeat_of=None) for label in labels]
+
+    assert frames_in_place(form("intro", "verse", "chorus", "outro")) and frames_in_place(form("verse"))
+    assert not frames_in_place(form("intro", "verse", "outro", "chorus"))
+    assert not frames_in_place(form("verse", "intro", "chorus"))
+
+
+def test_a_target_no_form_fits_says_to_lengthen_it(model):
+    with pytest.raises(ValueError, match=r"^no electronic form of 1 bar was found; choose a longer duration"):
+        model.sample_form(genre="electronic", duration_s=10, bpm=72, beats_per_bar=12, seed=0)
+
+
 def test_duration_with_no_whole_bar_total_is_refused(model):
     with pytest.raises(ValueError, match="no whole number of bars"):
         model.sample_form(genre="pop", duration_s=30, bpm=60, beats_per_bar=4, seed=0)
@@ -409,6 +434,13 @@ def test_cli_sample_writes_outline_and_refuses_to_overwrite(cli, tmp_path):
     assert song.read_text() == before
     assert cli(*args, "--force").exit_code == 0
     assert song.read_text() == before  # same seed, same outline
+
+
+def test_cli_sample_header_repeats_the_exact_command(cli, tmp_path):
+    song = tmp_path / "song.yaml"
+    assert cli("sample", "--genre", "pop", "--duration", "3:00", "--bpm", "112.1234567", "-o", str(song)).exit_code == 0
+    header = song.read_text().splitlines()[0]
+    assert "--bpm 112.1234567 " in header and yaml.safe_load(song.read_text())["bpm"] == 112.1234567
 
 
 def test_cli_bad_input_exits_2_with_a_clear_message(cli, tmp_path):
