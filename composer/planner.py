@@ -102,13 +102,26 @@ def plan_song(
     joint_fade = _capped_fade(planned_sections, clips, requested_samples=requested_fade)
     planned_sections = [s if s.transition == "cut" else replace(s, fade_samples=joint_fade) for s in planned_sections]
     pad = max(joint_fade, declick_samples(sample_rate_hz=sample_rate_hz)) // 2 + 1
-    warning = _long_bar_warning(grid, max_clip_s=max_clip_s)
+    warnings = [_long_bar_warning(grid, max_clip_s=max_clip_s), _unplayed_sections_warning(outline, form)]
     return Plan(
         title=outline.title, bpm=float(outline.bpm), beats_per_bar=beats_per_bar, beat_unit=beat_unit,
         sample_rate_hz=sample_rate_hz, total_samples=grid.bar_start_sample(bar), pad_samples=pad,
         joint_fade_samples=joint_fade, sections=tuple(planned_sections), clips=tuple(clips),
-        form=tuple(form), learned_form=learned, warnings=(warning,) if warning else (),
+        form=tuple(form), learned_form=learned, warnings=tuple(warning for warning in warnings if warning),
     )
+
+
+def _unplayed_sections_warning(outline: Outline, form: list[str]) -> Optional[str]:
+    """What to tell a user whose own sections a learned form left out (None when it plays them all): a
+    section's ``bars`` pins its label's length while sampling, and a length that fits the target badly makes
+    forms with that label rare."""
+    unplayed = {name: spec.bars for name, spec in outline.sections.items() if name not in form}
+    if outline.form != "learned" or not unplayed:
+        return None
+    pins = ", ".join(f"{name!r} ({bars} bars)" for name, bars in unplayed.items())
+    return (f"the learned form ({' '.join(form)}) leaves out the outline's section{'s' if len(unplayed) > 1 else ''} "
+            f"{pins}: the sampler holds a section to its bars, so forms with it may not fit the target; "
+            "give it fewer bars, or try another structure seed")
 
 
 def _capped_fade(sections: list[PlannedSection], clips: list[PlannedClip], *, requested_samples: int) -> int:

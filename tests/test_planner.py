@@ -156,6 +156,18 @@ def test_learned_form_is_sampled_at_plan_time_and_recorded():
     assert choruses and all(s.bars == 8 and s.prompt.startswith("big chorus") for s in choruses)
     other = plan_song(parse_outline(text.replace("seed: 9", "seed: 10")), sample_rate_hz=22050, max_clip_s=5.94)
     assert other.form != first.form or other.sections != first.sections
+    assert first.warnings == ()  # it plays the outline's chorus
+
+
+def test_a_learned_form_that_leaves_out_an_outline_section_says_so():
+    text = ("title: learned\nbpm: 120\nform: learned\nstructure: {genre: pop, duration: '3:00'}\n"
+            "sections:\n  chorus: {bars: 96, prompt: huge chorus}\n")
+    plan = plan_song(parse_outline(text), sample_rate_hz=22050, max_clip_s=5.94)
+    assert "chorus" not in plan.form  # 96 pinned bars of a 90-bar target: no form with a chorus fits
+    (warning,) = plan.warnings
+    assert warning.startswith(f"the learned form ({' '.join(plan.form)}) leaves out the outline's section "
+                              "'chorus' (96 bars)")
+    assert "give it fewer bars" in warning and plan.to_dict()["warnings"] == (warning,)
 
 
 @pytest.mark.parametrize("prompt, extra, expected", [
