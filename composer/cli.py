@@ -145,10 +145,11 @@ def render(
     from composer.backends.registry import load_backend
     from composer.outline import load_outline
     from composer.song import model_reference, plan_for_backend, render_outline
-    from composer.song_folder import current_take
+    from composer.song_folder import check_not_an_archived_take, current_take
 
     # a bad outline or groove file, or a folder it may not write, fails before any model loads
     parsed = load_outline(outline)
+    check_not_an_archived_take(output)
     if output.is_dir():
         current_take(output)
     name = _resolve_backend_name(backend)
@@ -192,7 +193,7 @@ def regenerate(
     """Re-render one section; every sample outside it (and its crossfades) stays identical."""
     from composer.backends.registry import load_backend
     from composer.song import check_regenerate_grooves, model_reference, regenerate_section
-    from composer.song_folder import read_manifest
+    from composer.song_folder import current_take, read_manifest
 
     from composer.outline_model import SectionSpec
 
@@ -204,6 +205,7 @@ def regenerate(
     if model is not None and not model.strip():
         raise typer.BadParameter("--model must not be empty (leave it out to use the model the manifest names)")
     manifest = read_manifest(folder)
+    current_take(folder)  # an archived take's folder fails before the model loads
     check_regenerate_grooves(folder, manifest, groove_root=groove_root)  # a bad groove fails before the model loads
     model = model_reference(model) if model else manifest["backend"].get("model")
     _quiet_model_loading()
@@ -281,16 +283,19 @@ def restore(
     """Go back to an earlier take (the current one is kept too)."""
     from composer.errors import SongFolderError
     from composer.files import folder_lock
-    from composer.song_folder import restore_take
+    from composer.song_folder import check_not_an_archived_take, restore_take
 
     if not folder.is_dir():  # the lock would create it
         raise SongFolderError(f"{folder}: no such song folder")
     if not (folder / "manifest.json").is_file() and not (folder / "takes").is_dir():  # nor leave a .lock there
         raise SongFolderError(f"{folder}: not a song folder (no manifest.json, no takes/); "
                               "`composer render OUTLINE -o FOLDER` makes one")
+    check_not_an_archived_take(folder)  # before the lock, which would leave a .lock file there
     with folder_lock(folder):
-        restore_take(folder, take)
+        problem = restore_take(folder, take)
     console.print(f"take {take} is current again in {folder}")
+    if problem:
+        console.print(f"[yellow]warning:[/] the take that was current: {escape(problem)}", highlight=False)
 
 
 @app.command()
@@ -540,6 +545,9 @@ def _summary(result, started: float) -> None:
     console.print(f"files: {result.folder / 'song.wav'}, song.mid, spectrogram.png, manifest.json")
     if result.note:
         console.print(f"[bold yellow]note:[/] {result.note}")
+    if result.previous_take_problem:
+        console.print(f"[yellow]warning:[/] the previous take: {escape(result.previous_take_problem)}",
+                      highlight=False)
 
 
 def _mount_structure() -> None:

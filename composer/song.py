@@ -30,7 +30,7 @@ from composer.render import RenderedSong, changed_groove_files, changed_span, ch
 from composer.seeds import derive_seed
 from composer.song_folder import (
     MANIFEST_SCHEMA_VERSION, archive_current_take, check_writable, clips_dir, commit_song_files, current_take,
-    next_take_number, read_manifest,
+    next_take_number, read_manifest, sweep_leftovers,
 )
 
 ProgressFactory = Callable[[int], Callable[[int], None]]
@@ -63,6 +63,8 @@ class SongResult:
     changed_outside: int = 0
     # regenerate only: the composer version that made the previous take
     previous_version: Optional[str] = None
+    # what was wrong with the take this one replaced (a missing or cut song.wav), and where it is kept
+    previous_take_problem: Optional[str] = None
 
 
 def plan_for_backend(outline: Outline, backend_name: str, overrides: Optional[dict] = None) -> Plan:
@@ -150,7 +152,8 @@ def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend,
                           model=model or manifest["backend"].get("model"),
                           device=device, groove_root=groove_root, change=change,
                           batch_size=batch_size, progress=progress,
-                          stages={"plan": time.perf_counter() - started}, keep_outside=span or (0, 0))
+                          stages={"plan": time.perf_counter() - started}, keep_outside=span or (0, 0),
+                          based_on_take=int(manifest["take"]))
     return replace(result, changed_samples=span, changed_outside=change.get("changed_outside_span", 0),
                    previous_version=manifest.get("composer_version"))
 
@@ -177,13 +180,21 @@ def _render_take(folder: Path, outline: Outline, plan: Plan, backend: Spectrogra
                  overrides: dict[tuple[str, int], SectionOverride], model: Optional[str], device: str,
                  groove_root: Path, change: dict[str, Any], batch_size: Optional[int],
                  progress: Optional[ProgressFactory], stages: dict[str, float],
-                 keep_outside: Optional[tuple[int, int]] = None) -> SongResult:
+                 keep_outside: Optional[tuple[int, int]] = None, based_on_take: Optional[int] = None) -> SongResult:
     """Render ``plan`` and write it as the folder's next take. ``keep_outside``: the [first, end) samples a
     regeneration may change; the new take is checked against the current one outside them, and the count of
-    samples that differ there is recorded in ``change`` as ``changed_outside_span``."""
+    samples that differ there is recorded in ``change`` as ``changed_outside_span``. ``based_on_take``: the
+    take the plan was made from; if another process has made a newer one since, nothing is written."""
     folder = Path(folder)
     with folder_lock(folder):
-        current_take(folder)  # a song it could not keep as a take fails now, not after minutes of rendering
+        # a song it could not keep as a take fails now, not after minutes of rendering
+        now = current_take(folder)
+        if based_on_take is not None and now != based_on_take:
+            raise SongFolderError(
+                f"{folder}: take {now} was made by another composer process while this one was planning from take "
+                f"{based_on_take}, so writing now would drop that change; nothing was written: run the command "
+                "again")
+        sweep_leftovers(folder)
         check_writable(folder)  # and so does a folder it could not write the new take into
         tick = time.perf_counter()
         song = render_song(plan, backend, cache=ClipCache(clips_dir(folder)),
@@ -199,7 +210,7 @@ def _render_take(folder: Path, outline: Outline, plan: Plan, backend: Spectrogra
             outside = _samples_changed_outside(folder / "song.wav", song.audio, span=keep_outside)
             if outside:
                 change["changed_outside_span"] = outside
-        archive_current_take(folder)
+        _, previous_problem = archive_current_take(folder)
         take = next_take_number(folder)
         manifest = build_manifest(outline, plan, song, backend, overrides=overrides, model=model, device=device,
                                   groove_root=groove_root, take=take, change=change)
@@ -207,7 +218,7 @@ def _render_take(folder: Path, outline: Outline, plan: Plan, backend: Spectrogra
         stages["write"] = time.perf_counter() - tick
     return SongResult(folder=folder, plan=plan, take=take, rendered_clips=len(song.rendered),
                       cached_clips=len(plan.clips) - len(song.rendered), stage_s=stages,
-                      note=None if backend.makes_music else NOISE_NOTE)
+                      note=None if backend.makes_music else NOISE_NOTE, previous_take_problem=previous_problem)
 
 
 def _samples_changed_outside(path: Path, audio: np.ndarray, *, span: tuple[int, int]) -> Optional[int]:

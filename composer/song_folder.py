@@ -39,7 +39,9 @@ class _Loose(BaseModel):
 
 
 class _ManifestClip(_Loose):
+    index: StrictInt = Field(ge=0)
     start_sample: int = Field(ge=0)
+    cache_key: str
 
 
 class _ManifestSection(_Loose):
@@ -75,7 +77,23 @@ class _Manifest(_Loose):
     backend: _ManifestBackend
     outline: dict[str, Any]
     overrides: list[_ManifestOverride] = []
-    sections: list[_ManifestSection]
+    sections: list[_ManifestSection] = Field(min_length=1)
+    # what made this take (absent in a first render's older manifests)
+    change: Optional[dict[str, Any]] = None
+    # the folder groove files were read from
+    groove_root: Optional[str] = None
+
+    @field_validator("outline")
+    @classmethod
+    def _outline(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from composer.outline_model import Outline
+
+        try:
+            Outline.model_validate(value)
+        except ValidationError as exc:  # the first problem, as pydantic words it
+            error = exc.errors()[0]
+            raise ValueError(f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}") from None
+        return value
 
     @field_validator("time_signature")
     @classmethod
@@ -130,10 +148,24 @@ def read_manifest_file(path: Path) -> dict[str, Any]:
     return manifest
 
 
+def check_not_an_archived_take(folder: Path) -> None:
+    """SongFolderError for a folder inside a song's ``takes/``: writing there would turn a kept take into a
+    song of its own, and the song could no longer list or restore it."""
+    folder = Path(folder).resolve()
+    song = folder.parent.parent
+    if (folder.parent.name == "takes" and folder.name.startswith(("take-", ".take-"))
+            and ((song / MANIFEST).is_file() or clips_dir(song).is_dir())):
+        raise SongFolderError(
+            f"{folder} is a take kept inside the song folder {song}, not a song folder; composer never writes "
+            f"there: `composer restore {song} --take N` makes it current, or copy it elsewhere first")
+
+
 def current_take(folder: Path) -> Optional[int]:
     """The current take's number; None while the folder holds no song. Song files without a readable
-    manifest raise: they could not be kept as a take, and composer never overwrites what it cannot keep."""
+    manifest raise: they could not be kept as a take, and composer never overwrites what it cannot keep.
+    So does an archived take's folder (``check_not_an_archived_take``)."""
     folder = Path(folder)
+    check_not_an_archived_take(folder)
     if not (folder / MANIFEST).exists():
         present = [name for name in SONG_FILES if (folder / name).exists()]
         if present:
@@ -167,7 +199,10 @@ def list_takes(folder: Path) -> list[dict[str, Any]]:
         if int(path.name.removeprefix("take-")) == current_number:
             continue
         try:
-            takes.append(_take_summary(read_manifest_file(path / MANIFEST), current=False))
+            manifest = read_manifest_file(path / MANIFEST)
+            summary = _take_summary(manifest, current=False)
+            problem = take_problem(path, manifest)
+            takes.append(summary if problem is None else {**summary, "change": f"{summary['change']} ({problem})"})
         except SongFolderError as exc:
             takes.append({"take": int(path.name.removeprefix("take-")), "created": "", "current": False,
                           "duration_s": None, "change": f"damaged: {exc}"})
@@ -187,15 +222,36 @@ def next_take_number(folder: Path) -> int:
     return max(numbers + ([current] if current else []) + [0]) + 1
 
 
-def archive_current_take(folder: Path) -> Optional[int]:
-    """Copy the current song files into ``takes/take-NNN``; returns its number (None if no song yet)."""
+def take_problem(folder: Path, manifest: dict[str, Any]) -> Optional[str]:
+    """Why the take in ``folder`` could not be restored as it was ('song.wav missing', 'song.wav holds 705600
+    samples, its manifest says 1411200'), or None when it is whole."""
+    import soundfile
+
+    missing = [name for name in SONG_FILES if not (Path(folder) / name).is_file()]
+    if missing:
+        return f"incomplete: {', '.join(missing)} missing"
+    try:
+        frames = soundfile.info(str(Path(folder) / "song.wav")).frames
+    except (RuntimeError, OSError) as exc:
+        return f"song.wav is not readable audio ({exc})"
+    if frames != manifest["total_samples"]:
+        return f"song.wav holds {frames} samples, its manifest says {manifest['total_samples']}"
+    return None
+
+
+def archive_current_take(folder: Path) -> tuple[Optional[int], Optional[str]]:
+    """Copy the current song files into ``takes/take-NNN``: (its number, None if no song yet; and what is
+    wrong with it, None if it is whole). A damaged current take never replaces a whole archived copy of it."""
     number = current_take(folder)
     if number is None:
-        return None
+        return None, None
     target = takes_dir(folder) / f"take-{number:03d}"
     staging = takes_dir(folder) / f".take-{number:03d}.partial"
     present = [name for name in SONG_FILES if (Path(folder) / name).is_file()]
     evaluation = Path(folder) / EVALUATION
+    problem = take_problem(folder, read_manifest(folder))
+    if problem is not None and target.is_dir() and _is_whole_take(target, number):
+        return number, f"{problem}; take {number} is kept as it was archived before, in {target}"
     if _same_files(Path(folder), target, present):  # restored from there, unchanged since
         if evaluation.is_file():  # evaluated since
             try:
@@ -203,7 +259,7 @@ def archive_current_take(folder: Path) -> Optional[int]:
             except OSError as exc:
                 raise SongFolderError(f"{folder}: cannot keep the previous take's {EVALUATION} "
                                       f"({exc.strerror or exc}); nothing was changed") from None
-        return number
+        return number, problem
     present += [EVALUATION] if evaluation.is_file() else []
     try:
         shutil.rmtree(staging, ignore_errors=True)
@@ -216,7 +272,29 @@ def archive_current_take(folder: Path) -> Optional[int]:
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise SongFolderError(f"{folder}: cannot keep the previous take ({exc.strerror or exc}); nothing was changed") from None
-    return number
+    except BaseException:  # Ctrl-C or `kill` mid-copy: no half-copied take left behind
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return number, None if problem is None else f"{problem}; it is kept as it is in {target}"
+
+
+def _is_whole_take(path: Path, number: int) -> bool:
+    try:
+        manifest = read_manifest_file(path / MANIFEST)
+    except SongFolderError:
+        return False
+    return int(manifest["take"]) == number and take_problem(path, manifest) is None
+
+
+def sweep_leftovers(folder: Path) -> None:
+    """Remove what an interrupted command left (a half-copied take, clip files never renamed into place,
+    new files never moved); never a finished file. Call it holding the folder lock."""
+    folder = Path(folder)
+    for partial in takes_dir(folder).glob(".take-*.partial"):
+        shutil.rmtree(partial, ignore_errors=True)
+    for temporary in clips_dir(folder).glob(".*.tmp*"):  # write_atomic's names: .<name>.<random>.tmp<suffix>
+        temporary.unlink(missing_ok=True)
+    shutil.rmtree(folder / INCOMING, ignore_errors=True)
 
 
 def _free_name(parent: Path, stem: str) -> Path:
@@ -233,8 +311,10 @@ def _same_files(folder: Path, archived: Path, names: list[str]) -> bool:
     return all(filecmp.cmp(folder / name, archived / name, shallow=False) for name in names)
 
 
-def restore_take(folder: Path, take: int) -> None:
-    """Make an archived take current again (the current one is archived first); all or nothing."""
+def restore_take(folder: Path, take: int) -> Optional[str]:
+    """Make an archived take current again (the current one is archived first); all or nothing. Returns what
+    was wrong with the take that was current, if anything (``archive_current_take``). Hold the folder lock."""
+    sweep_leftovers(folder)
     source = takes_dir(folder) / f"take-{take:03d}"
     if take == current_take(folder):
         raise SongFolderError(f"{folder}: take {take} is already the current one")
@@ -242,14 +322,18 @@ def restore_take(folder: Path, take: int) -> None:
         available = ", ".join(str(t["take"]) for t in list_takes(folder)) or "none"
         raise SongFolderError(f"{folder}: there is no take {take}; takes: {available}")
     manifest = read_manifest_file(source / MANIFEST)
+    if int(manifest["take"]) != take:
+        raise SongFolderError(f"{source}: its manifest is take {manifest['take']}'s, not take {take}'s; it was "
+                              "changed after it was archived, so it is not restored (nothing was changed)")
     missing = [name for name in SONG_FILES if not (source / name).is_file()]
     if missing:
         raise SongFolderError(f"{source}: take {take} is incomplete ({', '.join(missing)} missing); "
                               "nothing was changed")
     _check_audio_length(source / "song.wav", manifest)
-    archive_current_take(folder)
+    _, problem = archive_current_take(folder)
     kept = SONG_FILES + ((EVALUATION,) if (source / EVALUATION).is_file() else ())
     commit_song_files(folder, {name: lambda tmp, src=source / name: shutil.copyfile(src, tmp) for name in kept})
+    return problem
 
 
 def _check_audio_length(path: Path, manifest: dict[str, Any]) -> None:

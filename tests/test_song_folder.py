@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from composer.cli import app
 from composer.errors import SongFolderError
 from composer.files import interrupts_deferred, replace_together, write_text_atomic
+from composer.song_folder import list_takes
 
 runner = CliRunner()
 
@@ -361,7 +362,7 @@ def test_an_incomplete_take_folder_under_the_current_number_is_replaced(song):
     shutil.rmtree(song / "takes" / "take-001")
     current = snapshot(song)
     (song / "takes" / "take-002").mkdir()  # take 2 is current; a stray empty folder has its name
-    assert song_folder.archive_current_take(song) == 2
+    assert song_folder.archive_current_take(song) == (2, None)
     assert {name: (song / "takes" / "take-002" / name).read_bytes() for name in SONG_FILES} == current
     assert (song / "takes" / "take-002.superseded-1").is_dir()  # set aside, never deleted
     assert [(t["take"], t["current"]) for t in song_folder.list_takes(song)] == [(2, True)]
@@ -413,3 +414,102 @@ def test_takes_names_the_intact_archives_when_the_current_manifest_is_damaged(so
     (song / "manifest.json").write_text("{bad")
     result = invoke("takes", song)
     assert result.exit_code == 5 and "unreadable" in result.output and "take-001" in result.output
+
+
+# --- audit of session 9: archived take folders, damaged current takes, leftovers, lost updates ---------------
+
+def test_an_archived_take_folder_is_never_written_as_a_song(song):
+    archived = song / "takes" / "take-001"
+    before = {p.name: p.read_bytes() for p in archived.iterdir() if p.is_file()}
+    regenerate = invoke("regenerate", archived, "--section", "a", "--seed", "6")
+    assert regenerate.exit_code == 5 and "is a take kept inside the song folder" in regenerate.output
+    assert f"composer restore {song.resolve()} --take N" in regenerate.output.replace("\n", "")
+    render = invoke("render", song.parent / "song.yaml", "-o", song / "takes" / "take-009", "--backend",
+                    "tiny-random")
+    assert render.exit_code == 5 and not (song / "takes" / "take-009").exists()
+    assert invoke("restore", archived, "--take", "1").exit_code == 5
+    assert {p.name: p.read_bytes() for p in archived.iterdir() if p.is_file()} == before  # no .lock either
+    assert [t["take"] for t in list_takes(song)] == [1, 2]
+
+
+def test_a_folder_named_takes_outside_a_song_is_an_ordinary_output(two_takes, tmp_path):
+    output = tmp_path / "takes" / "take-1"  # a user's own folder layout, not inside a song folder
+    result = invoke("render", two_takes.parent / "song.yaml", "-o", output, "--backend", "tiny-random")
+    assert result.exit_code == 0 and (output / "song.wav").is_file()
+
+
+def test_restore_refuses_an_archive_holding_another_takes_manifest(song):
+    shutil.copyfile(song / "manifest.json", song / "takes" / "take-001" / "manifest.json")  # take 2's manifest
+    result = invoke("restore", song, "--take", "1")
+    assert result.exit_code == 5 and "its manifest is take 2's, not take 1's" in result.output
+
+
+def test_a_damaged_current_take_never_replaces_its_whole_archived_copy(song):
+    assert invoke("restore", song, "--take", "1").exit_code == 0  # take 1 is current, and archived
+    archived = song / "takes" / "take-001"
+    kept = {name: (archived / name).read_bytes() for name in SONG_FILES}
+    (song / "song.wav").unlink()
+    result = invoke("regenerate", song, "--section", "b", "--seed", "9")
+    assert result.exit_code == 0
+    assert "warning: the previous take: incomplete: song.wav missing; take 1 is kept as it was archived" in \
+        result.output.replace("\n", " ")
+    assert {name: (archived / name).read_bytes() for name in SONG_FILES} == kept
+    assert not list((song / "takes").glob("*superseded*"))
+    assert invoke("restore", song, "--take", "1").exit_code == 0
+
+
+def test_a_damaged_current_take_without_an_archived_copy_is_kept_and_listed_as_such(song):
+    (song / "song.wav").write_bytes((song / "song.wav").read_bytes()[:50_000])  # cut short
+    result = invoke("regenerate", song, "--section", "a", "--seed", "3")
+    assert result.exit_code == 0 and "warning: the previous take: song.wav holds" in result.output
+    listing = {t["take"]: t["change"] for t in list_takes(song)}
+    assert "song.wav holds" in listing[2] and "its manifest says" in listing[2]
+
+
+def test_leftovers_of_interrupted_commands_are_swept_under_the_lock(song):
+    (song / "takes" / ".take-002.partial").mkdir()
+    (song / "takes" / ".take-002.partial" / "song.wav").write_bytes(b"half")
+    stray = song / "clips" / ".abc.npy.x1y2.tmp.npy"
+    stray.write_bytes(b"half a clip")
+    (song / ".incoming").mkdir()
+    clips_before = sorted(p.name for p in (song / "clips").iterdir() if p != stray)
+    assert invoke("regenerate", song, "--section", "a", "--seed", "4").exit_code == 0
+    assert not (song / "takes" / ".take-002.partial").exists() and not stray.exists()
+    assert not (song / ".incoming").exists()
+    assert set(clips_before) <= {p.name for p in (song / "clips").iterdir()}  # finished clips stay
+
+
+@pytest.mark.parametrize("edit, field", [
+    (lambda m: m.update(change="x"), "change"),
+    (lambda m: m["outline"].update(sections=[1, 2]), "outline"),
+    (lambda m: m["sections"][0]["clips"][0].pop("cache_key"), "cache_key"),
+    (lambda m: m.update(groove_root=3), "groove_root"),
+    (lambda m: m.update(sections=[]), "sections"),
+])
+@pytest.mark.parametrize("command", [("regenerate", "--section", "a", "--seed", "3"), ("evaluate",), ("takes",)])
+def test_hand_edited_manifest_fields_are_named_not_tracebacks(song, edit, field, command):
+    path = song / "manifest.json"
+    manifest = json.loads(path.read_text())
+    edit(manifest)
+    path.write_text(json.dumps(manifest))
+    result = invoke(command[0], song, *command[1:])
+    assert result.exit_code == 5 and "manifest.json: damaged" in result.output and field in result.output
+
+
+def test_a_take_made_while_regenerate_was_planning_is_not_dropped(song, monkeypatch):
+    import composer.song as song_module
+    from composer.backends.riffusion import TinyRandomBackend
+    from composer.song_folder import restore_take
+
+    original = song_module.check_groove_files
+
+    def another_process_restores(*args, **kwargs):
+        restore_take(song, 1)  # what a second composer process could do between planning and the lock
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(song_module, "check_groove_files", another_process_restores)
+    with pytest.raises(SongFolderError, match="take 1 was made by another composer process while this one was "
+                                              "planning from take 2"):
+        song_module.regenerate_section(song, "a", TinyRandomBackend(device="cpu"), seed=3, prompt=None,
+                                       denoising=None, device="cpu")
+    assert json.loads((song / "manifest.json").read_text())["take"] == 1
