@@ -192,7 +192,7 @@ def regenerate(
 ) -> None:
     """Re-render one section; every sample outside it (and its crossfades) stays identical."""
     from composer.backends.registry import load_backend
-    from composer.song import check_regenerate_grooves, model_reference, regenerate_section
+    from composer.song import check_regenerate, model_reference, regenerate_section
     from composer.song_folder import current_take, read_manifest
 
     from composer.outline_model import SectionSpec
@@ -206,7 +206,7 @@ def regenerate(
         raise typer.BadParameter("--model must not be empty (leave it out to use the model the manifest names)")
     manifest = read_manifest(folder)
     current_take(folder)  # an archived take's folder fails before the model loads
-    check_regenerate_grooves(folder, manifest, groove_root=groove_root)  # a bad groove fails before the model loads
+    check_regenerate(folder, manifest, selector=section, groove_root=groove_root)  # so do typos and bad grooves
     model = model_reference(model) if model else manifest["backend"].get("model")
     _quiet_model_loading()
     started = time.perf_counter()

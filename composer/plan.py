@@ -144,6 +144,7 @@ class Plan:
                 raise PlanError(f"section index {index} is out of range: the song has {len(self.sections)} sections (0-{len(self.sections) - 1})")
             return self.sections[index]
         name, colon, occ = text.partition(":")
+        name = name.strip()  # ' chorus : 2' is chorus:2
         occurrence = int(occ) if occ.strip().isdigit() else (-1 if colon else 1)
         if occurrence < 1:
             raise PlanError(f"section selector {selector!r}: write NAME, NAME:OCCURRENCE (e.g. chorus:2) or an index")

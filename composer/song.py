@@ -117,7 +117,7 @@ def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend,
     overrides = _overrides_from_manifest(manifest)
     old_plan = _plan(outline, backend, overrides)
     groove_root = _groove_root(manifest, groove_root)
-    check_groove_files(old_plan, groove_root=groove_root)  # reuses the loops check_regenerate_grooves read
+    check_groove_files(old_plan, groove_root=groove_root)  # reuses the loops check_regenerate read
     section = old_plan.section_for(selector)
     key = (section.name, section.occurrence)
     previous = overrides.get(key, SectionOverride())
@@ -158,11 +158,14 @@ def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend,
                    previous_version=manifest.get("composer_version"))
 
 
-def check_regenerate_grooves(folder: Path, manifest: dict[str, Any], *, groove_root: Optional[Path] = None) -> None:
-    """Check the groove files regenerating ``folder`` reads, at the rate of the manifest's backend but without
-    loading it: a missing file fails in a moment, not after the model has loaded."""
+def check_regenerate(folder: Path, manifest: dict[str, Any], *, selector: str,
+                     groove_root: Optional[Path] = None) -> None:
+    """Check what regenerating ``folder`` needs, at the rate of the manifest's backend but without loading it:
+    the section selector and the groove files. A typo or a missing file fails in a moment, not after the model
+    has loaded."""
     outline = outline_from_dict(manifest["outline"], source=f"{Path(folder) / 'manifest.json'} (outline)")
     plan = plan_for_backend(outline, manifest["backend"]["name"], _overrides_from_manifest(manifest))
+    plan.section_for(selector)
     check_groove_files(plan, groove_root=_groove_root(manifest, groove_root))
 
 
@@ -251,6 +254,9 @@ def write_song_files(folder: Path, plan: Plan, song: RenderedSong, manifest: dic
         "title": plan.title, "bpm": str(plan.bpm), "time_signature": f"{plan.beats_per_bar}/{plan.beat_unit}",
         "backend": manifest["backend"]["name"], "take": str(manifest["take"]),
         "sections": ", ".join(f"{s.label}@{s.start_s:.3f}s" for s in plan.sections),
+        # what made each section, so the picture alone says how to render it again
+        "section_seeds": json.dumps({s.label: s.seed for s in plan.sections}),
+        "section_prompts": json.dumps({s.label: s.prompt for s in plan.sections}, ensure_ascii=False),
     }
     commit_song_files(folder, {
         "song.wav": lambda path: write_wav_16bit(path, song.audio, sample_rate_hz=plan.sample_rate_hz),

@@ -62,8 +62,8 @@ class _ManifestBackend(_Loose):
 
 class _ManifestOverride(_Loose):
     section: str
-    occurrence: int = Field(ge=1)
-    seed: Optional[int] = Field(None, ge=0, lt=SEED_LIMIT)
+    occurrence: StrictInt = Field(ge=1)
+    seed: Optional[StrictInt] = Field(None, ge=0, lt=SEED_LIMIT)  # strict: "7" would be kept as text
     prompt: Optional[str] = Field(None, min_length=1)
     denoising: Optional[float] = Field(None, gt=0, le=1)
 

@@ -513,3 +513,46 @@ def test_a_take_made_while_regenerate_was_planning_is_not_dropped(song, monkeypa
         song_module.regenerate_section(song, "a", TinyRandomBackend(device="cpu"), seed=3, prompt=None,
                                        denoising=None, device="cpu")
     assert json.loads((song / "manifest.json").read_text())["take"] == 1
+
+
+def test_the_picture_carries_each_sections_seed_and_prompt_of_its_take(song):
+    from PIL import Image
+
+    assert invoke("regenerate", song, "--section", "a", "--prompt", "solo cello", "--seed", "77").exit_code == 0
+    manifest = json.loads((song / "manifest.json").read_text())
+    with Image.open(song / "spectrogram.png") as picture:
+        text = dict(picture.text)
+    assert text["take"] == str(manifest["take"]) == "3"
+    sections = {s["name"] if s["occurrence"] == 1 else f"{s['name']} {s['occurrence']}": s
+                for s in manifest["sections"]}
+    assert json.loads(text["section_seeds"]) == {label: s["seed"] for label, s in sections.items()}
+    assert json.loads(text["section_prompts"]) == {label: s["prompt"] for label, s in sections.items()}
+    assert json.loads(text["section_seeds"])["a"] == 77
+    assert json.loads(text["section_prompts"])["a"] == "solo cello, 120 bpm"  # the tempo goes into every prompt
+
+
+@pytest.mark.parametrize("selector", ["nosuch", "a:9", "b:0"])
+def test_a_section_typo_fails_before_the_model_loads(song, selector, monkeypatch):
+    import composer.backends.registry as registry
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("the model must not load for a typo")
+
+    monkeypatch.setattr(registry, "load_backend", no_loading)
+    result = invoke("regenerate", song, "--section", selector, "--seed", "3")
+    assert result.exit_code == 2 and "section" in result.output
+
+
+def test_a_selector_with_spaces_around_the_colon_names_the_section(song):
+    result = invoke("regenerate", song, "--section", " b : 1 ", "--seed", "12")
+    assert result.exit_code == 0, result.output
+    assert json.loads((song / "manifest.json").read_text())["change"]["section"] == "b"
+
+
+def test_an_override_seed_written_as_text_is_damage_not_a_seed(song):
+    path = song / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["overrides"][0]["seed"] = "5"
+    path.write_text(json.dumps(manifest))
+    result = invoke("regenerate", song, "--section", "a", "--seed", "3")
+    assert result.exit_code == 5 and "overrides.0.seed" in result.output
