@@ -30,7 +30,7 @@ from composer.render import RenderedSong, changed_groove_files, changed_span, ch
 from composer.seeds import derive_seed
 from composer.song_folder import (
     MANIFEST_SCHEMA_VERSION, archive_current_take, check_writable, clips_dir, commit_song_files, current_take,
-    next_take_number, read_manifest, sweep_leftovers,
+    file_sha256, next_take_number, read_manifest, sweep_leftovers,
 )
 
 ProgressFactory = Callable[[int], Callable[[int], None]]
@@ -265,7 +265,9 @@ def write_song_files(folder: Path, plan: Plan, song: RenderedSong, manifest: dic
             sections=[(s.label, s.start_s) for s in plan.sections], total_duration_s=plan.duration_s,
             title=plan.title),
         "spectrogram.png": lambda path: save_png(picture, path, metadata=png_metadata),
-        "manifest.json": lambda path: write_json_atomic(path, manifest),
+        # written last, so it can name the exact bytes of the song.wav beside it
+        "manifest.json": lambda path: write_json_atomic(
+            path, {**manifest, "audio_sha256": file_sha256(path.parent / "song.wav")}),
     })
 
 

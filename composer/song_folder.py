@@ -82,6 +82,8 @@ class _Manifest(_Loose):
     change: Optional[dict[str, Any]] = None
     # the folder groove files were read from
     groove_root: Optional[str] = None
+    # SHA-256 of the take's song.wav (manifests before composer 0.4 have none)
+    audio_sha256: Optional[str] = Field(None, pattern=r"^[0-9a-f]{64}$")
 
     @field_validator("outline")
     @classmethod
@@ -236,7 +238,20 @@ def take_problem(folder: Path, manifest: dict[str, Any]) -> Optional[str]:
         return f"song.wav is not readable audio ({exc})"
     if frames != manifest["total_samples"]:
         return f"song.wav holds {frames} samples, its manifest says {manifest['total_samples']}"
+    if "audio_sha256" in manifest and file_sha256(Path(folder) / "song.wav") != manifest["audio_sha256"]:
+        return "song.wav was changed after this take was written (its SHA-256 is not the manifest's)"
     return None
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes (read in blocks: a long song is tens of MB)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def archive_current_take(folder: Path) -> tuple[Optional[int], Optional[str]]:
@@ -325,28 +340,13 @@ def restore_take(folder: Path, take: int) -> Optional[str]:
     if int(manifest["take"]) != take:
         raise SongFolderError(f"{source}: its manifest is take {manifest['take']}'s, not take {take}'s; it was "
                               "changed after it was archived, so it is not restored (nothing was changed)")
-    missing = [name for name in SONG_FILES if not (source / name).is_file()]
-    if missing:
-        raise SongFolderError(f"{source}: take {take} is incomplete ({', '.join(missing)} missing); "
-                              "nothing was changed")
-    _check_audio_length(source / "song.wav", manifest)
+    problem = take_problem(source, manifest)
+    if problem is not None:
+        raise SongFolderError(f"{source}: take {take} cannot be restored as it was: {problem}; nothing was changed")
     _, problem = archive_current_take(folder)
     kept = SONG_FILES + ((EVALUATION,) if (source / EVALUATION).is_file() else ())
     commit_song_files(folder, {name: lambda tmp, src=source / name: shutil.copyfile(src, tmp) for name in kept})
     return problem
-
-
-def _check_audio_length(path: Path, manifest: dict[str, Any]) -> None:
-    """song.wav must hold the samples its manifest says (a cut or replaced file is not that take)."""
-    import soundfile
-
-    try:
-        frames = soundfile.info(str(path)).frames
-    except (RuntimeError, OSError) as exc:
-        raise SongFolderError(f"{path}: not readable audio ({exc}); nothing was changed") from None
-    if frames != manifest["total_samples"]:
-        raise SongFolderError(f"{path}: holds {frames} samples, its manifest says {manifest['total_samples']}; "
-                              "this take's audio was changed, so it is not restored (nothing was changed)")
 
 
 def commit_song_files(folder: Path, writers: dict[str, Callable[[Path], None]]) -> None:

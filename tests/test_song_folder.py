@@ -556,3 +556,17 @@ def test_an_override_seed_written_as_text_is_damage_not_a_seed(song):
     path.write_text(json.dumps(manifest))
     result = invoke("regenerate", song, "--section", "a", "--seed", "3")
     assert result.exit_code == 5 and "overrides.0.seed" in result.output
+
+
+def test_restore_refuses_a_take_whose_audio_was_edited_to_the_same_length(song):
+    import soundfile
+
+    archived = song / "takes" / "take-001"
+    manifest = json.loads((archived / "manifest.json").read_text())
+    assert len(manifest["audio_sha256"]) == 64
+    audio, rate = soundfile.read(str(archived / "song.wav"), dtype="int16")
+    audio[1000] = audio[1000] // 2 + 1  # one sample changed, the length kept
+    soundfile.write(str(archived / "song.wav"), audio, rate, subtype="PCM_16")
+    result = invoke("restore", song, "--take", "1")
+    assert result.exit_code == 5 and "song.wav was changed after this take was written" in result.output
+    assert "SHA-256" in {t["take"]: t["change"] for t in list_takes(song)}[1]
