@@ -23,6 +23,7 @@ import torch
 
 from composer.backends.base import ClipRequest, SpectrogramBackend, torch_device
 from composer.backends.interpolation import lerp, slerp
+from composer.backends.prompt_weights import has_weights, parse_weighted_prompt
 from composer.backends.model_folder import (
     DiffusionComponents,
     folder_codec_params,
@@ -288,19 +289,45 @@ class RiffusionBackend(SpectrogramBackend):
         return posterior.mean * self.components.vae.config.scaling_factor
 
     def _embed(self, prompt: str, *, cached: bool = True) -> torch.Tensor:
-        """CLIP last hidden state [1, 77, dim] of a prompt, cached unless told not to."""
+        """CLIP last hidden state [1, 77, dim] of a prompt, cached unless told not to. Emphasis such as
+        ``(piano:1.4)`` scales its tokens' embeddings as Riffusion did; a prompt without it is encoded as is."""
         if cached and prompt in self._embeddings:
             return self._embeddings[prompt]
-        tokenizer = self.components.tokenizer
-        tokens = tokenizer(
-            [prompt], padding="max_length", max_length=tokenizer.model_max_length,
-            truncation=True, return_tensors="pt",
-        )
+        fragments = parse_weighted_prompt(prompt)
         with torch.inference_mode():
-            hidden = self.components.text_encoder(tokens.input_ids.to(self.device))[0]
+            if has_weights(fragments):
+                hidden = self._encode_weighted(fragments)
+            else:
+                tokenizer = self.components.tokenizer
+                tokens = tokenizer(
+                    ["".join(text for text, _ in fragments)], padding="max_length",
+                    max_length=tokenizer.model_max_length, truncation=True, return_tensors="pt",
+                )
+                hidden = self.components.text_encoder(tokens.input_ids.to(self.device))[0]
         if cached:
             self._embeddings[prompt] = hidden
         return hidden
+
+    def _encode_weighted(self, fragments: list[tuple[str, float]]) -> torch.Tensor:
+        """Each fragment's tokens (the first 75 in all, as an unweighted prompt keeps) encoded together, their
+        hidden states multiplied by the fragment's weight, then rescaled to the unweighted mean: emphasis moves
+        the embedding towards some words without making the whole prompt louder."""
+        tokenizer = self.components.tokenizer
+        ids: list[int] = []
+        weights: list[float] = []
+        for text, weight in fragments:
+            pieces = tokenizer(text, add_special_tokens=False).input_ids
+            ids += pieces
+            weights += [weight] * len(pieces)
+        length = tokenizer.model_max_length
+        ids, weights = ids[:length - 2], weights[:length - 2]
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        ids = [tokenizer.bos_token_id, *ids, tokenizer.eos_token_id] + [pad] * (length - len(ids) - 2)
+        scale = torch.tensor([1.0, *weights] + [1.0] * (length - len(weights) - 1), device=self.device)
+        hidden = self.components.text_encoder(torch.tensor([ids], device=self.device))[0]
+        mean = hidden.float().mean()
+        weighted = hidden.float() * scale[None, :, None]
+        return (weighted * (mean / weighted.mean())).to(hidden.dtype)
 
 
 #: scheduler steps of the tiny-random backend when the outline does not set render.steps
