@@ -14,6 +14,12 @@ class ComposerError(Exception):
     exit_code: int = 1
 
 
+class OutputExistsError(ComposerError):
+    """The file a command would write exists and ``--force`` was not given (a usage error, like a bad option)."""
+
+    exit_code = 2
+
+
 class OutlineError(ComposerError):
     """The song outline (YAML) is invalid: names the file, line and field."""
 

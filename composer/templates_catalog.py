@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from composer.errors import ComposerError, OutlineError
+from composer.errors import ComposerError, OutlineError, OutputExistsError
 from composer.outline import load_outline
 from composer.outline_model import Outline
 
@@ -40,5 +40,5 @@ def copy_template(name: str, destination: Path, *, force: bool) -> None:
 
     source = template_path(name)
     if destination.exists() and not force:
-        raise ComposerError(f"{destination} already exists; pass --force to overwrite it")
+        raise OutputExistsError(f"{destination} already exists; pass --force to overwrite it")
     write_atomic(destination, lambda tmp: shutil.copyfile(source, tmp))

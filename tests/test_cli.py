@@ -64,7 +64,7 @@ def test_templates_new_and_schema(tmp_path):
     assert runner.invoke(app, ["new", "--template", "blues", "-o", str(target)]).exit_code == 0
     assert "12-bar" in target.read_text()
     again = runner.invoke(app, ["new", "--template", "blues", "-o", str(target)])
-    assert again.exit_code == 1 and "already exists" in again.output
+    assert again.exit_code == 2 and "already exists" in again.output  # as `structure sample` exits
     outside = runner.invoke(app, ["new", "--template", "../templates/pop", "-o", str(tmp_path / "y.yaml")])
     assert outside.exit_code == 2 and not (tmp_path / "y.yaml").exists()  # a name, never a path
     unknown = runner.invoke(app, ["new", "--template", "polka", "-o", str(tmp_path / "x.yaml")])
