@@ -10,8 +10,8 @@ import numpy as np
 import soundfile as sf
 
 from composer.errors import SongFolderError
-from composer.files import write_json_atomic
-from composer.song_folder import EVALUATION, read_manifest
+from composer.files import folder_lock, write_json_atomic
+from composer.song_folder import EVALUATION, MANIFEST, clips_dir, read_manifest
 from composer.timing import BarGrid
 
 #: targets from the project's quality issue, reported beside each measure
@@ -32,14 +32,7 @@ def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, 
     )
     from composer.analysis.tempo import MIN_PULSE_STRENGTH, beat_f_measure, track_beats_s, windowed_tempo
 
-    manifest = read_manifest(folder)
-    audio, rate = _read(Path(folder) / "song.wav")
-    if rate != manifest["sample_rate"]:
-        raise SongFolderError(f"{folder}/song.wav is {rate} Hz but the manifest says {manifest['sample_rate']} Hz")
-    if audio.size != manifest["total_samples"]:
-        raise SongFolderError(f"{folder}/song.wav holds {audio.size} samples but the manifest says "
-                              f"{manifest['total_samples']}; it was changed after composer wrote it (`composer "
-                              "restore` or a new render brings back a whole take)")
+    manifest, audio, rate = _read_take(Path(folder))
     if against is not None:  # read first: a wrong file fails before the analysis, not after
         other, other_rate = _read(Path(against))
         if other_rate != rate:
@@ -147,8 +140,59 @@ def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, 
     if against is not None:
         report["against"] = compare_audio(audio, other, manifest=manifest)
     report = _finite(report)
-    write_json_atomic(Path(folder) / EVALUATION, report)
+    _write_evaluation(Path(folder), report, measured=manifest)
     return report
+
+
+def _read_take(folder: Path) -> tuple[dict[str, Any], np.ndarray, int]:
+    """The current manifest and its song.wav, read holding the folder lock: a take that moves in meanwhile
+    (`composer regenerate`, `restore`) would pair one take's manifest with another's audio."""
+    read_manifest(folder)  # a folder that holds no song fails here, before the lock leaves a .lock in it
+    with folder_lock(_song_of(folder)):
+        manifest = read_manifest(folder)
+        audio, rate = _read(folder / "song.wav")
+    if rate != manifest["sample_rate"]:
+        raise SongFolderError(f"{folder}/song.wav is {rate} Hz but the manifest says {manifest['sample_rate']} Hz")
+    if audio.size != manifest["total_samples"]:
+        raise SongFolderError(f"{folder}/song.wav holds {audio.size} samples but the manifest says "
+                              f"{manifest['total_samples']}; it was changed after composer wrote it (`composer "
+                              "restore` or a new render brings back a whole take)")
+    return manifest, audio, rate
+
+
+def _write_evaluation(folder: Path, report: dict[str, Any], *, measured: dict[str, Any]) -> None:
+    """evaluation.json, only while the folder still holds the measured take: it is archived and restored with
+    the current take, so a stale one would pass for the new take's measures."""
+    with folder_lock(_song_of(folder)):
+        change = _change_since(folder, measured=measured)
+        if change is not None:
+            raise SongFolderError(f"{folder}: {change} while take {measured['take']} was being measured, so "
+                                  f"{EVALUATION} was not written; run `composer evaluate {folder}` again")
+        write_json_atomic(folder / EVALUATION, report)
+
+
+def _song_of(folder: Path) -> Path:
+    """The song folder whose lock guards ``folder``: an archived take (``song/takes/take-NNN``, as
+    ``check_not_an_archived_take`` tells one) is changed only by commands holding its song's lock, and a .lock
+    file of its own would set it apart from its other copies."""
+    resolved = folder.resolve()
+    song = resolved.parent.parent
+    archived = (resolved.parent.name == "takes" and resolved.name.startswith("take-")
+                and ((song / MANIFEST).is_file() or clips_dir(song).is_dir()))
+    return song if archived else folder
+
+
+def _change_since(folder: Path, *, measured: dict[str, Any]) -> Optional[str]:
+    """What took the measured take's place in ``folder``, in words; None while it is still the current take."""
+    try:
+        current = read_manifest(folder)
+    except SongFolderError as exc:
+        return f"the manifest became unreadable ({exc})"
+    if current == measured:
+        return None
+    if current["take"] != measured["take"]:
+        return f"take {current['take']} became current"
+    return f"its {MANIFEST} was replaced"
 
 
 def _finite(value: Any) -> Any:

@@ -27,7 +27,8 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
         os.close(fd)
         os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600; the user's files get their usual mode
     except OSError as exc:
-        raise SongFolderError(f"{path.parent}: cannot write here: {exc.strerror or exc}") from None
+        reason = _describe_full(folder=path.parent, written=0) if exc.errno == errno.ENOSPC else _reason(exc)
+        raise SongFolderError(f"{_shown(path).parent}: cannot write here ({reason})") from None
     tmp = Path(tmp_name)
     try:
         write(tmp)
@@ -35,24 +36,73 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except (OSError, RuntimeError) as exc:  # RuntimeError: libraries' own I/O errors (libsndfile's "System error.")
-        tmp.unlink(missing_ok=True)
-        raise SongFolderError(f"{path}: could not be written ({_write_failure(exc, path.parent)}); "
-                              "the previous file is unchanged") from None
+        reason = _discard(tmp, exc)
+        raise SongFolderError(f"{_shown(path)}: could not be written ({reason}); {_what_stands(path)}") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 
 
-def _write_failure(exc: BaseException, folder: Path) -> str:
-    """Why a write failed, in words; a library that hides ENOSPC is caught by looking at the free space."""
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return "the disk is full"
+#: less free space than this after a failed write means the disk filled up, whatever the library said
+_NEARLY_FULL = 1 << 20
+
+
+def _discard(tmp: Path, exc: BaseException) -> str:
+    """Delete a failed write's partial file and say why it failed. A disk is judged full while the partial file
+    is still there (it is what filled the disk) and its free space is reported once it is gone."""
+    written = _size(tmp)
+    full = _is_full(exc, folder=tmp.parent)
+    tmp.unlink(missing_ok=True)
+    return _describe_full(folder=tmp.parent, written=written) if full else _reason(exc)
+
+
+def _is_full(exc: BaseException, *, folder: Path) -> bool:
+    """ENOSPC, or an error that hides its cause (libsndfile's "System error.") with next to no space left."""
+    if isinstance(exc, OSError) and exc.errno is not None:  # the system said what went wrong
+        return exc.errno == errno.ENOSPC
     try:
-        if shutil.disk_usage(folder).free < 1 << 20:
-            return "the disk is full"
+        return shutil.disk_usage(folder).free < _NEARLY_FULL
     except OSError:
-        pass
+        return False
+
+
+def _describe_full(*, folder: Path, written: int) -> str:
+    """'the disk is full: 3.2 MB free, the file needs more than 13.1 MB', leaving out what is not known."""
+    try:
+        known = [f"{_bytes(shutil.disk_usage(folder).free)} free"]
+    except OSError:
+        known = []
+    if written:  # what the failed write had put down: the whole file is larger
+        known.append(f"the file needs more than {_bytes(written)}")
+    return "the disk is full" + (f": {', '.join(known)}" if known else "")
+
+
+def _reason(exc: BaseException) -> str:
     return (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _bytes(count: int) -> str:
+    return f"{count / 1e6:.1f} MB" if count >= 100_000 else f"{count / 1e3:.0f} kB"
+
+
+def _shown(path: Path) -> Path:
+    """The path the user knows: a song file staged in the folder's ``.incoming/`` is named as the song file."""
+    from composer.song_folder import INCOMING  # here: this low-level module does not load the manifest model
+
+    return path.parent.parent / path.name if path.parent.name == INCOMING else path
+
+
+def _what_stands(path: Path) -> str:
+    """What a failed write left: the file it would have replaced, or nothing at all."""
+    kept = _shown(path)  # a staged song file replaces the folder's, not the staged one
+    return "the previous file is unchanged" if kept.exists() else "no partial file was left"
 
 
 class InterruptedAfterCommit(KeyboardInterrupt):
@@ -94,9 +144,10 @@ def interrupts_deferred() -> Iterator[None]:
         os.kill(os.getpid(), caught[0])
 
 
-def replace_together(moves: Sequence[tuple[Path, Path]]) -> None:
-    """Rename every (source, target) in order with signals held, so a folder never mixes old and new files.
-    Each source must be complete and on the target's file system (a rename never copies)."""
+def replace_together(moves: Sequence[tuple[Path, Path]], *, remove: Sequence[Path] = ()) -> None:
+    """Rename every (source, target) in order, then delete each of ``remove`` (files that described the old
+    ones), all with signals held, so a folder never mixes old and new files. Each source must be complete and
+    on the target's file system (a rename never copies)."""
     blocked = [target for _, target in moves if target.is_dir() and not target.is_symlink()]
     if blocked:  # a rename onto a folder fails part-way: refuse before moving anything
         raise SongFolderError(f"{blocked[0]} is a folder where composer keeps a file; move it away (nothing was "
@@ -105,6 +156,8 @@ def replace_together(moves: Sequence[tuple[Path, Path]]) -> None:
         with interrupts_deferred():
             for source, target in moves:
                 os.replace(source, target)
+            for stale in remove:
+                Path(stale).unlink(missing_ok=True)
     except OSError as exc:
         raise SongFolderError(f"{Path(exc.filename or '').parent}: could not move the new files into place "
                               f"({exc.strerror or exc})") from None
@@ -124,9 +177,12 @@ def folder_lock(folder: Path) -> Iterator[None]:
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        handle = open(folder / ".lock", "w")
     except OSError as exc:
         raise SongFolderError(f"{folder}: cannot create the song folder: {exc.strerror or exc}") from None
+    try:  # an existing folder that cannot be written (`composer evaluate` of someone else's song)
+        handle = open(folder / ".lock", "w")
+    except OSError as exc:
+        raise SongFolderError(f"{folder}: cannot write its .lock file ({exc.strerror or exc})") from None
     with handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -360,9 +360,10 @@ def commit_song_files(folder: Path, writers: dict[str, Callable[[Path], None]]) 
         for name, write in writers.items():
             write(staging / name)
         order = sorted(writers, key=lambda name: name == MANIFEST)
-        replace_together([(staging / name, folder / name) for name in order])
-        if EVALUATION not in writers:  # it described the take just archived, where a copy now lives
-            (folder / EVALUATION).unlink(missing_ok=True)
+        # an evaluation.json not among the new files described the take just archived (a copy lives there);
+        # it goes in the same held-signal step, so Ctrl-C or `kill` never leaves it beside the new take
+        stale = [] if EVALUATION in writers else [folder / EVALUATION]
+        replace_together([(staging / name, folder / name) for name in order], remove=stale)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

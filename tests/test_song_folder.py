@@ -347,6 +347,25 @@ def test_ctrl_c_while_the_take_moves_in_says_it_moved(song, monkeypatch, ctrl_c_
     assert json.loads((song / "manifest.json").read_text())["take"] == 3
 
 
+def test_ctrl_c_while_the_take_moves_in_leaves_no_evaluation_of_the_old_take(song, monkeypatch, ctrl_c_enabled):
+    import composer.files
+
+    assert invoke("evaluate", song).exit_code == 0
+    old_evaluation = json.loads((song / "evaluation.json").read_text())
+    real = os.replace
+
+    def interrupted_rename(source, target):
+        if Path(source).parent.name == ".incoming" != Path(target).parent.name:
+            os.kill(os.getpid(), signal.SIGINT)
+        real(source, target)
+
+    monkeypatch.setattr(composer.files.os, "replace", interrupted_rename)
+    result = invoke("regenerate", song, "--section", "a", "--seed", "6")
+    assert result.exit_code == 130 and json.loads((song / "manifest.json").read_text())["take"] == 3
+    assert not (song / "evaluation.json").exists()  # it measured take 2, which is now archived with it
+    assert json.loads((song / "takes" / "take-002" / "evaluation.json").read_text()) == old_evaluation
+
+
 def test_a_folder_in_a_song_files_place_stops_the_take_before_anything_moves(song):
     (song / "spectrogram.png").unlink()
     (song / "spectrogram.png").mkdir()
