@@ -395,7 +395,8 @@ def evaluate(
                   f"{loudness['max_unasked_jump_db']:.1f} dB (raw {loudness['max_jump_db']:.1f} dB)",
                   f"<= {targets['max_section_loudness_jump_db']} dB")
     if "against" in report:
-        table.add_row("changed samples vs --against", str(report["against"]), "inside the regenerated span")
+        table.add_row("changed samples vs --against", _against_in_words(report["against"]),
+                      "inside the regenerated span")
     out.print(table)
     sections = Table(title="sections")
     for column in ("section", "start", "beat F", "loudness"):
@@ -531,6 +532,19 @@ def bench(
                                      "batch_size": batch_size, "compile": use_compile, "scheduler": scheduler,
                                      "environment": environment(),
                                      "results": results})
+
+
+def _against_in_words(against: dict) -> str:
+    """compare_audio's result for a person: '1,204 samples, 88,200-90,111, inside the span'."""
+    if not against["same_length"]:
+        return (f"not comparable: {against['new_samples']:,} samples here, {against['old_samples']:,} in the other "
+                "file (another song, or a take of another length)")
+    if not against["changed_samples"]:
+        return "none: every sample is the same"
+    where = {True: ", inside the span", False: ", some OUTSIDE the span", None: ""}[
+        against.get("inside_regenerated_span")]
+    return (f"{against['changed_samples']:,} samples, {against['first_changed']:,}-{against['last_changed']:,}"
+            f"{where}")
 
 
 def _summary(result, started: float) -> None:

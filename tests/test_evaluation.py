@@ -344,3 +344,19 @@ def test_minutes_and_seconds_never_read_60_seconds():
     from composer.timing import format_mmss
 
     assert [format_mmss(s) for s in (119.97, 125.4, 59.94, 0.0)] == ["2:00.0", "2:05.4", "0:59.9", "0:00.0"]
+
+
+@pytest.mark.parametrize("against, words", [
+    ({"same_length": False, "new_samples": 1411200, "old_samples": 705600},
+     "not comparable: 1,411,200 samples here, 705,600 in the other file"),
+    ({"same_length": True, "changed_samples": 0}, "none: every sample is the same"),
+    ({"same_length": True, "changed_samples": 1204, "first_changed": 88200, "last_changed": 90111,
+      "inside_regenerated_span": True}, "1,204 samples, 88,200-90,111, inside the span"),
+    ({"same_length": True, "changed_samples": 3, "first_changed": 5, "last_changed": 9,
+      "inside_regenerated_span": False}, "3 samples, 5-9, some OUTSIDE the span"),
+    ({"same_length": True, "changed_samples": 3, "first_changed": 5, "last_changed": 9}, "3 samples, 5-9"),
+])
+def test_the_against_row_is_in_words_not_a_raw_dict(against, words):
+    from composer.cli import _against_in_words
+
+    assert _against_in_words(against).startswith(words)
