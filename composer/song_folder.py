@@ -194,7 +194,8 @@ def list_takes(folder: Path) -> list[dict[str, Any]]:
         if not archived:
             raise
         names = ", ".join(path.name for path in archived)
-        raise SongFolderError(f"{exc}; the archived takes are intact in {takes_dir(folder)}: {names}") from None
+        raise SongFolderError(f"{exc}; the archived takes are intact in {takes_dir(folder)}: {names} (`composer "
+                              f"restore {folder} --take N` brings one back and sets the current files aside)") from None
     current_number = None if current is None else int(current["take"])
     takes = []
     for path in archived:
@@ -329,9 +330,15 @@ def _same_files(folder: Path, archived: Path, names: list[str]) -> bool:
 def restore_take(folder: Path, take: int) -> Optional[str]:
     """Make an archived take current again (the current one is archived first); all or nothing. Returns what
     was wrong with the take that was current, if anything (``archive_current_take``). Hold the folder lock."""
+    check_not_an_archived_take(folder)
     sweep_leftovers(folder)
     source = takes_dir(folder) / f"take-{take:03d}"
-    if take == current_take(folder):
+    try:
+        current: Optional[int] = current_take(folder)
+        unreadable = None
+    except SongFolderError as exc:  # song files without a readable manifest: set aside below, never deleted
+        current, unreadable = None, exc
+    if take == current:
         raise SongFolderError(f"{folder}: take {take} is already the current one")
     if not source.is_dir():
         available = ", ".join(str(t["take"]) for t in list_takes(folder)) or "none"
@@ -343,10 +350,28 @@ def restore_take(folder: Path, take: int) -> Optional[str]:
     problem = take_problem(source, manifest)
     if problem is not None:
         raise SongFolderError(f"{source}: take {take} cannot be restored as it was: {problem}; nothing was changed")
-    _, problem = archive_current_take(folder)
+    if unreadable is not None:
+        problem = f"{unreadable}; its files were set aside in {_set_aside(folder)}"
+    else:
+        _, problem = archive_current_take(folder)
     kept = SONG_FILES + ((EVALUATION,) if (source / EVALUATION).is_file() else ())
     commit_song_files(folder, {name: lambda tmp, src=source / name: shutil.copyfile(src, tmp) for name in kept})
     return problem
+
+
+def _set_aside(folder: Path) -> Path:
+    """Move the song files that are not a take (their manifest is damaged or gone) into
+    ``takes/unreadable-N``: not listed or restored as a take, never deleted."""
+    target = _free_name(takes_dir(folder), "unreadable")
+    try:
+        target.mkdir(parents=True)
+        for name in (*SONG_FILES, EVALUATION):
+            if (Path(folder) / name).is_file():
+                (Path(folder) / name).rename(target / name)
+    except OSError as exc:
+        raise SongFolderError(f"{folder}: cannot set the unreadable song files aside in {target} "
+                              f"({exc.strerror or exc}); nothing was restored") from None
+    return target
 
 
 def commit_song_files(folder: Path, writers: dict[str, Callable[[Path], None]]) -> None:

@@ -589,3 +589,23 @@ def test_restore_refuses_a_take_whose_audio_was_edited_to_the_same_length(song):
     result = invoke("restore", song, "--take", "1")
     assert result.exit_code == 5 and "song.wav was changed after this take was written" in result.output
     assert "SHA-256" in {t["take"]: t["change"] for t in list_takes(song)}[1]
+
+
+@pytest.mark.parametrize("damage", ["truncated manifest", "no manifest"])
+def test_restore_sets_unreadable_current_files_aside_and_brings_a_take_back(song, damage):
+    manifest = song / "manifest.json"
+    if damage == "no manifest":
+        manifest.unlink()
+    else:
+        manifest.write_bytes(manifest.read_bytes()[:300])
+    damaged = snapshot(song)
+    listing = invoke("takes", song)
+    if damage == "truncated manifest":  # it says how to get out of this
+        assert listing.exit_code == 5 and "sets the current files aside" in listing.output.replace("\n", "")
+    result = invoke("restore", song, "--take", "1")
+    assert result.exit_code == 0, result.output
+    aside = song / "takes" / "unreadable-1"
+    assert f"set aside in {aside}" in result.output.replace("\n", "")
+    assert {name: (aside / name).read_bytes() for name in damaged} == damaged  # nothing lost
+    assert json.loads(manifest.read_text())["take"] == 1
+    assert [(t["take"], t["current"]) for t in list_takes(song)] == [(1, True)]
