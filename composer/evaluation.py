@@ -11,7 +11,7 @@ import soundfile as sf
 
 from composer.errors import SongFolderError
 from composer.files import folder_lock, write_json_atomic
-from composer.song_folder import EVALUATION, MANIFEST, clips_dir, read_manifest
+from composer.song_folder import EVALUATION, MANIFEST, archived_take_owner, read_manifest
 from composer.timing import BarGrid
 
 #: targets from the project's quality issue, reported beside each measure
@@ -172,14 +172,9 @@ def _write_evaluation(folder: Path, report: dict[str, Any], *, measured: dict[st
 
 
 def _song_of(folder: Path) -> Path:
-    """The song folder whose lock guards ``folder``: an archived take (``song/takes/take-NNN``, as
-    ``check_not_an_archived_take`` tells one) is changed only by commands holding its song's lock, and a .lock
-    file of its own would set it apart from its other copies."""
-    resolved = folder.resolve()
-    song = resolved.parent.parent
-    archived = (resolved.parent.name == "takes" and resolved.name.startswith("take-")
-                and ((song / MANIFEST).is_file() or clips_dir(song).is_dir()))
-    return song if archived else folder
+    """The song folder whose lock guards ``folder``: an archived take is changed only by commands holding its
+    song's lock, and a .lock file of its own would set it apart from its other copies."""
+    return archived_take_owner(folder) or folder
 
 
 def _change_since(folder: Path, *, measured: dict[str, Any]) -> Optional[str]:

@@ -150,15 +150,23 @@ def read_manifest_file(path: Path) -> dict[str, Any]:
     return manifest
 
 
-def check_not_an_archived_take(folder: Path) -> None:
-    """SongFolderError for a folder inside a song's ``takes/``: writing there would turn a kept take into a
-    song of its own, and the song could no longer list or restore it."""
+def archived_take_owner(folder: Path) -> Optional[Path]:
+    """The song folder whose ``takes/`` holds ``folder`` (a kept take, or one being copied), else None."""
     folder = Path(folder).resolve()
     song = folder.parent.parent
     if (folder.parent.name == "takes" and folder.name.startswith(("take-", ".take-"))
             and ((song / MANIFEST).is_file() or clips_dir(song).is_dir())):
+        return song
+    return None
+
+
+def check_not_an_archived_take(folder: Path) -> None:
+    """SongFolderError for a folder inside a song's ``takes/``: writing there would turn a kept take into a
+    song of its own, and the song could no longer list or restore it."""
+    song = archived_take_owner(folder)
+    if song is not None:
         raise SongFolderError(
-            f"{folder} is a take kept inside the song folder {song}, not a song folder; composer never writes "
+            f"{Path(folder).resolve()} is a take kept inside the song folder {song}, not a song folder; composer never writes "
             f"there: `composer restore {song} --take N` makes it current, or copy it elsewhere first")
 
 
