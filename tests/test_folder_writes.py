@@ -11,53 +11,15 @@ from pathlib import Path
 
 import pytest
 import soundfile
-from typer.testing import CliRunner
 
 import composer.audio_io
 import composer.files
-from composer.cli import app
 from composer.errors import SongFolderError
 from composer.files import folder_lock, write_atomic
+from test_song_folder import SONG_FILES, invoke
 
-runner = CliRunner()
-
-OUTLINE = """\
-title: Writes
-bpm: 120
-seed: 9
-render: {steps: 2}
-sections:
-  a: {bars: 2, prompt: piano}
-  b: {bars: 2, prompt: strings}
-form: [a, b]
-"""
-
-SONG_FILES = ("song.wav", "song.mid", "spectrogram.png", "manifest.json")
 #: free space on the pretend disk before a write starts filling it
 FREE = 5_000_000
-
-
-def invoke(*args: object):
-    result = runner.invoke(app, [str(a) for a in args])
-    assert "Traceback" not in result.output, result.output
-    return result
-
-
-@pytest.fixture(scope="module")
-def two_takes(tmp_path_factory) -> Path:
-    """A song folder with take 1 archived and take 2 current."""
-    root = tmp_path_factory.mktemp("writes")
-    (root / "song.yaml").write_text(OUTLINE)
-    folder = root / "song"
-    assert invoke("render", root / "song.yaml", "-o", folder, "--backend", "tiny-random").exit_code == 0
-    assert invoke("regenerate", folder, "--section", "b", "--seed", "5").exit_code == 0
-    return folder
-
-
-@pytest.fixture
-def song(two_takes, tmp_path) -> Path:
-    shutil.copytree(two_takes.parent, tmp_path / "copy")
-    return tmp_path / "copy" / "song"
 
 
 @pytest.fixture(scope="module")

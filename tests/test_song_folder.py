@@ -16,19 +16,11 @@ from composer.cli import app
 from composer.errors import SongFolderError
 from composer.files import interrupts_deferred, replace_together, write_text_atomic
 from composer.song_folder import list_takes
+from conftest import TWO_SECTION_OUTLINE
 
 runner = CliRunner()
 
-OUTLINE = """\
-title: Folder
-bpm: 120
-seed: 9
-render: {steps: 2}
-sections:
-  a: {bars: 2, prompt: piano}
-  b: {bars: 2, prompt: strings}
-form: [a, b]
-"""
+OUTLINE = TWO_SECTION_OUTLINE
 
 SONG_FILES = ("song.wav", "song.mid", "spectrogram.png", "manifest.json")
 
@@ -37,23 +29,6 @@ def invoke(*args: str):
     result = runner.invoke(app, [str(a) for a in args])
     assert "Traceback" not in result.output
     return result
-
-
-@pytest.fixture(scope="module")
-def two_takes(tmp_path_factory) -> Path:
-    """A song folder with take 1 archived and take 2 current (section b regenerated)."""
-    root = tmp_path_factory.mktemp("song")
-    (root / "song.yaml").write_text(OUTLINE)
-    folder = root / "song"
-    assert invoke("render", root / "song.yaml", "-o", folder, "--backend", "tiny-random").exit_code == 0
-    assert invoke("regenerate", folder, "--section", "b", "--seed", "5").exit_code == 0
-    return folder
-
-
-@pytest.fixture
-def song(two_takes, tmp_path) -> Path:
-    shutil.copytree(two_takes.parent, tmp_path / "copy")
-    return tmp_path / "copy" / "song"
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
