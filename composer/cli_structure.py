@@ -95,8 +95,8 @@ def sample_target_s(*, duration: str, time_signature: str, title: Optional[str])
         raise fail(f"--duration: {exc}") from None
 
 
-def read_outline_form(path: Path) -> tuple[list[str], list[int], Optional[str]]:
-    """Section names in form order, their bars, and the genre of a learned form (else None).
+def read_outline_form(path: Path) -> tuple[list[str], list[int], Optional[str], float, int]:
+    """Section names in form order, their bars, the genre of a learned form (else None), bpm and beats per bar.
 
     Errors name the file, line and field; ``form: learned`` is resolved the way the planner resolves it.
     """
@@ -106,7 +106,8 @@ def read_outline_form(path: Path) -> tuple[list[str], list[int], Optional[str]]:
     outline = load_outline(path)
     form, sections, _ = resolve_form(outline)
     genre = None if outline.structure is None else outline.structure.genre
-    return form, [sections[name].bars for name in form], genre
+    beats_per_bar, _ = outline.time_signature_tuple
+    return form, [sections[name].bars for name in form], genre, float(outline.bpm), beats_per_bar
 
 
 @structure_app.command()
@@ -164,15 +165,18 @@ def score(
     genre: Annotated[Optional[Genre], typer.Option(
         help="Genre to compare the form with (default: a learned form's own genre, else any).")] = None,
 ) -> None:
-    """Print each section's surprisal under the model and flag forms unusual for the genre."""
+    """Print each section's surprisal under the model and flag forms unusual for the genre.
+
+    Bar lengths are scored for the outline's tempo (fast songs have longer sections).
+    """
     try:
-        names, bars, learned_genre = read_outline_form(outline)
+        names, bars, learned_genre, bpm, beats_per_bar = read_outline_form(outline)
     except PlanError as exc:  # a learned form that cannot be sampled: the planner does not know the file
         raise fail(f"{outline}: {exc}", code=exc.exit_code) from None
     chosen = genre.value if genre is not None else learned_genre or "any"
     labels = [label_of_name(name) for name in names]
-    result = shipped_model().score_form(labels, bars, genre=chosen)
-    table = Table(title=f"{outline} under the {chosen} form model (bits)")
+    result = shipped_model().score_form(labels, bars, genre=chosen, bpm=bpm, beats_per_bar=beats_per_bar)
+    table = Table(title=f"{outline} under the {chosen} form model at {bpm:g} bpm (bits)")
     for column in ("#", "section", "label", "bars", "label bits", "bars bits", "note"):
         table.add_column(column, justify="right" if "bits" in column or column in ("#", "bars") else "left")
     for index, (name, section) in enumerate(zip(names, result.sections), start=1):

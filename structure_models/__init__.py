@@ -1,7 +1,8 @@
 """Learned song-structure templates: sample and score song forms.
 
 A variable-order Markov model of section labels with genre/era backoff, a
-bar-length model per label, and a repeat model, trained on the Harmonix Set
+bar-length model per label and tempo band (fast songs have longer sections,
+see tempo.py), and a repeat model, trained on the Harmonix Set
 (MIT) and McGill Billboard (CC0) annotations (see data/ATTRIBUTION.md).
 
     >>> from structure_models import load_model, sample_outline

@@ -13,7 +13,12 @@ them with the songs they share a group with.
    train split (baseline smoothing tuned on the validation split).
 2. Forms sampled for every test song (its genre, duration, tempo and metre)
    against the songs themselves: sections per song, label shares, median bars
-   per label, first and last labels, repeat rate.
+   per label, first and last labels, repeat rate; and sections per song and bars per
+   section by tempo band, held-out against sampled.
+
+A test song's tempo (like its genre, duration and metre) is an input the model
+is given, not a target: its bar lengths are scored for its tempo band, and
+tempo-free when the corpus has no tempo for it.
 """
 
 from __future__ import annotations
@@ -31,10 +36,12 @@ from structure_models.baselines import Baseline, baseline_song_bits, fit_first_o
 from structure_models.corpus import Song, file_sha256, load_songs, split_songs
 from structure_models.model import FormModel, load_model
 from structure_models.sampling import DURATION_TOLERANCE
+from structure_models.tempo import TEMPO_EDGES, band_names, tempo_band
 from structure_models.train import BETAS, DEFAULT_DATA, known_songs, song_bits
 
 DEFAULT_REPORT = Path("out") / "structure_eval.json"
-# tempo assumed for a test song whose corpus entry has none
+# tempo assumed for sampling a test song whose corpus entry has none (its duration needs one; the
+# model then samples bar lengths for this tempo's band)
 FALLBACK_BPM = 120.0
 # (label, bars or None, index of repeated section or None) per section
 Form = list[tuple[str, int | None, int | None]]
@@ -161,13 +168,33 @@ def form_statistics(forms: Sequence[Form]) -> dict:
     }
 
 
+def by_tempo_band(songs: Sequence[Song], forms: Sequence[Form]) -> dict:
+    """Per tempo band (TEMPO_EDGES, whatever the model uses): songs, sections per song, bars per section."""
+    groups: dict[str, list[Form]] = {}
+    for song, form in zip(songs, forms):
+        band = tempo_band(TEMPO_EDGES, bpm=song.bpm, beats_per_bar=song.beats_per_bar) or "unknown"
+        groups.setdefault(band, []).append(form)
+    out = {}
+    for band in [*band_names(TEMPO_EDGES), "unknown"]:
+        if band in groups:
+            bars = [bars for form in groups[band] for _, bars, _ in form if bars is not None]
+            out[band] = {
+                "songs": len(groups[band]),
+                "sections_per_song_mean": float(np.mean([len(form) for form in groups[band]])),
+                "bars_per_section_mean": float(np.mean(bars)) if bars else None,
+            }
+    return out
+
+
 def compare_forms(model: FormModel, songs: Sequence[Song]) -> dict:
     """Statistics of held-out songs and of forms sampled to match each of them."""
     sampled = [sampled_form(model, song, seed=index) for index, song in enumerate(songs)]
     errors = [error for _, error in sampled]
+    held_forms = [song_form(song) for song in songs]
+    sampled_forms = [form for form, _ in sampled]
     return {
-        "held_out": form_statistics([song_form(song) for song in songs]),
-        "sampled": form_statistics([form for form, _ in sampled]),
+        "held_out": {**form_statistics(held_forms), "by_tempo_band": by_tempo_band(songs, held_forms)},
+        "sampled": {**form_statistics(sampled_forms), "by_tempo_band": by_tempo_band(songs, sampled_forms)},
         "sampled_duration_error_max": max(errors),
         "sampled_within_tolerance": sum(e <= DURATION_TOLERANCE + 1e-9 for e in errors) / len(errors),
     }
@@ -241,6 +268,10 @@ def format_report(report: dict) -> str:
     for key in ("first_label", "last_label"):
         for label in dict.fromkeys([*held[key], *sampled[key]]):
             row(f"{key.replace('_', ' ')} {label}", held[key].get(label, 0.0), sampled[key].get(label, 0.0), "{:10.1%}")
+    for band, stats in held["by_tempo_band"].items():
+        other = sampled["by_tempo_band"][band]
+        row(f"{band} ({stats['songs']}) sections/song", stats["sections_per_song_mean"], other["sections_per_song_mean"])
+        row(f"{band} bars/section", stats["bars_per_section_mean"], other["bars_per_section_mean"])
     comparison = report["comparison"]
     lines.append(
         f"sampled durations: {comparison['sampled_within_tolerance']:.0%} within "

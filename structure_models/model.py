@@ -10,7 +10,11 @@ from pathlib import Path
 from structure_models.form import FormScore, SampledSection
 from structure_models.model_schema import check_model_fields
 
-FORMAT = "structure_models.form_model/1"
+FORMAT = "structure_models.form_model/2"
+# formats this version no longer reads, and why
+OLD_FORMATS = {
+    "structure_models.form_model/1": "it predates tempo-aware bar lengths (format 2 adds tempo bands)",
+}
 SHIPPED_MODEL = "form_model.json"
 
 
@@ -34,6 +38,11 @@ class FormModel:
     rate_weight: float
     # longest section length in bars the model can produce
     max_bars: int
+    # tempo band edges in 4/4-equivalent bpm (tempo.py); bar lengths and copy rates back off through
+    # band domains in the order bars_chain / copy_chain names (tempo.CHAINS; 'none' ignores tempo)
+    tempo_edges: tuple[float, ...]
+    bars_chain: str
+    copy_chain: str
     # count tables, see tables.py
     label_counts: dict = field(repr=False)
     bars_counts: dict = field(repr=False)
@@ -73,11 +82,31 @@ class FormModel:
             fixed_bars=fixed_bars or {},
         )
 
-    def score_form(self, labels: list[str], bars: list[int] | None, *, genre: str) -> FormScore:
-        """Per-section surprisal in bits and whether the form is unusual for the genre."""
+    def score_form(
+        self,
+        labels: list[str],
+        bars: list[int] | None,
+        *,
+        genre: str,
+        bpm: float | None = None,
+        beats_per_bar: int = 4,
+    ) -> FormScore:
+        """Per-section surprisal in bits and whether the form is unusual for the genre.
+
+        With bpm (and the metre's beats_per_bar) the bar lengths are scored for that tempo's band;
+        without it, tempo-free.
+        """
         from structure_models.scoring import score_form
 
-        return score_form(self, labels, bars, genre=genre)
+        return score_form(self, labels, bars, genre=genre, bpm=bpm, beats_per_bar=beats_per_bar)
+
+    def tempo_band(self, *, bpm: float | None, beats_per_bar: int) -> str | None:
+        """The model's tempo band of a tempo, None when unknown or when the model ignores tempo."""
+        from structure_models.tempo import tempo_band
+
+        if self.bars_chain == "none" and self.copy_chain == "none":
+            return None
+        return tempo_band(self.tempo_edges, bpm=bpm, beats_per_bar=beats_per_bar)
 
 
 def model_to_json(model: FormModel) -> dict:
@@ -90,6 +119,9 @@ def model_to_json(model: FormModel) -> dict:
         "bars_beta": model.bars_beta,
         "rate_weight": model.rate_weight,
         "max_bars": model.max_bars,
+        "tempo_edges": list(model.tempo_edges),
+        "bars_chain": model.bars_chain,
+        "copy_chain": model.copy_chain,
         "meta": model.meta,
         "reference": model.reference,
         "label_counts": model.label_counts,
@@ -101,6 +133,11 @@ def model_to_json(model: FormModel) -> dict:
 
 def model_from_json(data: dict) -> FormModel:
     """FormModel from model_to_json's dict; ValueError on another format."""
+    if isinstance(data, dict) and data.get("format") in OLD_FORMATS:
+        raise ValueError(
+            f"an older form model file: format {data['format']!r} is no longer read, {OLD_FORMATS[data['format']]}; "
+            f"retrain it with `composer structure train` (format {FORMAT!r})"
+        )
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         found = data.get("format") if isinstance(data, dict) else type(data).__name__
         raise ValueError(f"not a form model file: format {found!r}, expected {FORMAT!r}")
@@ -119,6 +156,9 @@ def _model_from_fields(data: dict) -> FormModel:
         bars_beta=float(data["bars_beta"]),
         rate_weight=float(data["rate_weight"]),
         max_bars=int(data["max_bars"]),
+        tempo_edges=tuple(float(edge) for edge in data["tempo_edges"]),
+        bars_chain=data["bars_chain"],
+        copy_chain=data["copy_chain"],
         label_counts=data["label_counts"],
         bars_counts=data["bars_counts"],
         copy_counts=data["copy_counts"],

@@ -7,11 +7,12 @@ START tokens, a negative count would make probabilities negative.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator, model_validator
 
 from structure_models.genres import ALL_DOMAIN
+from structure_models.tempo import CHAINS
 
 # highest Markov order a file may ask for (training searches 1-4)
 MAX_ORDER = 12
@@ -23,6 +24,10 @@ MAX_SMOOTHING = 1e6
 Count = Annotated[StrictInt, Field(ge=0)]
 Smoothing = Annotated[float, Field(gt=0, le=MAX_SMOOTHING, allow_inf_nan=False)]
 Label = Annotated[str, Field(min_length=1, max_length=64)]
+# most tempo band edges a file may hold, and the range of an edge in 4/4-equivalent bpm
+MAX_TEMPO_EDGES = 32
+TempoEdge = Annotated[float, Field(gt=0, le=10_000, allow_inf_nan=False)]
+Chain = Literal[CHAINS]
 
 
 class _Reference(BaseModel):
@@ -40,7 +45,7 @@ def _check_pair(pair: tuple[int, int], where: str) -> None:
 
 
 class FormModelFile(BaseModel):
-    """The fields of structure_models.form_model/1 and their allowed ranges."""
+    """The fields of structure_models.form_model/2 and their allowed ranges."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -51,6 +56,9 @@ class FormModelFile(BaseModel):
     bars_beta: Smoothing
     rate_weight: Annotated[float, Field(ge=0, le=MAX_SMOOTHING, allow_inf_nan=False)]
     max_bars: Annotated[StrictInt, Field(ge=1, le=MAX_BARS_LIMIT)]
+    tempo_edges: list[TempoEdge] = Field(max_length=MAX_TEMPO_EDGES)
+    bars_chain: Chain
+    copy_chain: Chain
     meta: dict[str, Any]
     reference: dict[str, _Reference]
     label_counts: dict[str, dict[str, dict[str, Count]]]
@@ -65,6 +73,13 @@ class FormModelFile(BaseModel):
         if repeated:
             raise ValueError(f"labels repeat: {', '.join(repeated)}")
         return labels
+
+    @field_validator("tempo_edges")
+    @classmethod
+    def _increasing_edges(cls, edges: list[float]) -> list[float]:
+        if any(low >= high for low, high in zip(edges, edges[1:])):
+            raise ValueError(f"tempo band edges must increase, got {edges}")
+        return edges
 
     @model_validator(mode="after")
     def _consistent(self) -> "FormModelFile":

@@ -7,6 +7,10 @@ same-label bars) = copy rate, else the label's length histogram (genre ->
 source -> all, then all labels pooled with a pseudo-count, so odd lengths keep a
 little mass without a uniform floor inviting 70-bar bridges) renormalized
 without that value.
+
+Both bar parts take the song's tempo band (tempo.py; None when the tempo is
+unknown): the model's bars_chain and copy_chain say where the band domains sit
+in their backoff chains.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from structure_models.genres import domain_chain
 from structure_models.model import FormModel
 from structure_models.smoothing import interpolated_distribution, shrunk_rate
 from structure_models.tables import END, POOLED_LABEL, context_key, material_count_key
+from structure_models.tempo import with_band
 
 # pseudo-count per length added to the pooled length histogram the bars model ends in
 POOLED_PSEUDOCOUNT = 0.5
@@ -46,11 +51,12 @@ def label_probabilities(model: FormModel, *, history: tuple[str, ...], genre: st
     return model.cache[key]
 
 
-def length_probabilities(model: FormModel, *, label: str, genre: str) -> np.ndarray:
-    """P(bars | label, genre) ignoring repeats; index i holds bars = i + 1."""
-    key = ("lengths", genre, label)
+def length_probabilities(model: FormModel, *, label: str, genre: str, band: str | None = None) -> np.ndarray:
+    """P(bars | label, genre, tempo band) ignoring repeats; index i holds bars = i + 1."""
+    key = ("lengths", genre, band, label)
     if key not in model.cache:
-        tables = [model.bars_counts.get(d, {}).get(label) for d in domain_chain(genre)]
+        chain = with_band(domain_chain(genre), band, how=model.bars_chain)
+        tables = [model.bars_counts.get(d, {}).get(label) for d in chain]
         names = [str(bars) for bars in range(1, model.max_bars + 1)]
         pooled = model.bars_counts.get("all", {}).get(POOLED_LABEL, {})
         base = np.array([pooled.get(n, 0) + POOLED_PSEUDOCOUNT for n in names])
@@ -61,25 +67,25 @@ def length_probabilities(model: FormModel, *, label: str, genre: str) -> np.ndar
     return model.cache[key]
 
 
-def copy_rate(model: FormModel, *, label: str, genre: str) -> float:
+def copy_rate(model: FormModel, *, label: str, genre: str, band: str | None = None) -> float:
     """P(a section has the same bars as the previous section with its label)."""
-    chain = domain_chain(genre)
+    chain = with_band(domain_chain(genre), band, how=model.copy_chain)
     counts = [model.copy_counts.get(d, {}).get(label) for d in chain]
     counts.append(model.copy_counts.get("all", {}).get(POOLED_LABEL))
     return shrunk_rate(counts=counts, prior=0.5, weight=model.rate_weight)
 
 
 def bars_probabilities(
-    model: FormModel, *, label: str, previous_bars: int | None, genre: str
+    model: FormModel, *, label: str, previous_bars: int | None, genre: str, band: str | None = None
 ) -> np.ndarray:
-    """P(bars | label, bars of the previous same-label section, genre); index = bars - 1."""
-    key = ("bars", genre, label, previous_bars)
+    """P(bars | label, bars of the previous same-label section, genre, tempo band); index = bars - 1."""
+    key = ("bars", genre, band, label, previous_bars)
     if key not in model.cache:
-        lengths = length_probabilities(model, label=label, genre=genre)
+        lengths = length_probabilities(model, label=label, genre=genre, band=band)
         if previous_bars is None or not 1 <= previous_bars <= model.max_bars:
             probs = lengths
         else:
-            rate = copy_rate(model, label=label, genre=genre)
+            rate = copy_rate(model, label=label, genre=genre, band=band)
             other = lengths.copy()
             other[previous_bars - 1] = 0.0
             probs = (1.0 - rate) * other / other.sum()

@@ -9,6 +9,9 @@ draws keep missing (very short or very long targets), draws that may not end
 before the window are tried; if those miss too, the closest draw keeps its
 labels and repeats and its bar counts are refit by dynamic programming (one
 length per label, the most probable combination inside the window).
+
+Bar lengths are drawn (and refit, and scored) for the tempo band of the target's
+bpm and metre, so a fast song gets longer sections rather than more of them.
 """
 
 from __future__ import annotations
@@ -89,8 +92,9 @@ def draw_form(
     fixed_bars: Mapping[str, int],
     max_sections: int,
     min_total_bars: int,
+    band: str | None = None,
 ) -> list[SampledSection]:
-    """One form from the model; it may not end before min_total_bars bars."""
+    """One form from the model; it may not end before min_total_bars bars. band: the tempo band."""
     labels: list[str] = []
     bars: list[int] = []
     repeats: list[int | None] = []
@@ -118,7 +122,7 @@ def draw_form(
             bars.append(int(fixed_bars[label]))
         else:
             previous = previous_same_label_bars(labels, bars, index=len(labels) - 1)
-            lengths = bars_probabilities(model, label=label, previous_bars=previous, genre=genre)
+            lengths = bars_probabilities(model, label=label, previous_bars=previous, genre=genre, band=band)
             bars.append(draw(rng, lengths) + 1)
     return [SampledSection(label=l, bars=b, repeat_of=r) for l, b, r in zip(labels, bars, repeats)]
 
@@ -165,11 +169,13 @@ def refit_bars(
     low: int,
     high: int,
     fixed_bars: Mapping[str, int],
+    band: str | None = None,
 ) -> list[SampledSection] | None:
     """Same labels and repeats, one length per label, the most probable total in [low, high].
 
     Dynamic programming over labels: each label's length counts once per
-    occurrence in the total and in the log-probability. None if no fit exists.
+    occurrence in the total and in the log-probability (lengths of the tempo
+    band `band`). None if no fit exists.
     """
     order = list(dict.fromkeys(section.label for section in form))
     occurrences = {label: sum(s.label == label for s in form) for label in order}
@@ -177,7 +183,7 @@ def refit_bars(
     best[0] = 0.0
     choices: list[np.ndarray] = []
     for label in order:
-        log_p = np.log(np.maximum(length_probabilities(model, label=label, genre=genre), 1e-300))
+        log_p = np.log(np.maximum(length_probabilities(model, label=label, genre=genre, band=band), 1e-300))
         options = [fixed_bars[label]] if label in fixed_bars else range(1, model.max_bars + 1)
         step = np.full(high + 1, -np.inf)
         picked = np.zeros(high + 1, dtype=int)
@@ -210,10 +216,12 @@ def typical_limit(model: FormModel, *, genre: str) -> float:
     return float(np.interp(UNUSUAL_LEVEL, REFERENCE_LEVELS, reference["labels_bars"]))
 
 
-def bits_per_section(model: FormModel, form: list[SampledSection], *, genre: str) -> float:
-    """Labels + bars + end surprisal of a sampled form, per section."""
+def bits_per_section(
+    model: FormModel, form: list[SampledSection], *, genre: str, band: str | None = None
+) -> float:
+    """Labels + bars + end surprisal of a sampled form, per section (bars in the tempo band `band`)."""
     labels = [s.label for s in form]
-    label_bits, bars_bits, end_bits = surprisals(model, labels, [s.bars for s in form], genre=genre)
+    label_bits, bars_bits, end_bits = surprisals(model, labels, [s.bars for s in form], genre=genre, band=band)
     return (sum(label_bits) + sum(bars_bits) + end_bits) / len(form)
 
 
@@ -233,6 +241,7 @@ def sample_form(
     if bad:
         raise ValueError(f"fixed bar counts must be positive integers, got {bad}")
     low, high = bar_window(duration_s=duration_s, bpm=bpm, beats_per_bar=beats_per_bar)
+    band = model.tempo_band(bpm=bpm, beats_per_bar=beats_per_bar)
     rng = rng_for(seed=seed, genre=genre)
     max_sections = max(MIN_SECTION_CAP, math.ceil(high / 2))
     limit = typical_limit(model, genre=genre)
@@ -246,10 +255,11 @@ def sample_form(
             fixed_bars=fixed_bars,
             max_sections=max_sections,
             min_total_bars=0 if attempt < PLAIN_DRAWS else low,
+            band=band,
         )
         if form and low <= total_bars(form) <= high:
             in_place = frames_in_place(form)
-            if in_place and bits_per_section(model, form, genre=genre) <= limit:
+            if in_place and bits_per_section(model, form, genre=genre, band=band) <= limit:
                 return form
             # fallbacks, best first: framed in place (but atypical), then any form of the right length
             if fitting is None or (in_place and not frames_in_place(fitting)):
@@ -259,7 +269,7 @@ def sample_form(
     if fitting:
         return fitting
     for _, _, form in sorted(misses, key=lambda miss: miss[:2]):
-        refit = refit_bars(model, form, genre=genre, low=low, high=high, fixed_bars=fixed_bars)
+        refit = refit_bars(model, form, genre=genre, low=low, high=high, fixed_bars=fixed_bars, band=band)
         if refit is not None:
             return refit
     bars = f"{low} bar{'s' if low != 1 else ''}" if low == high else f"{low}-{high} bars"

@@ -27,9 +27,17 @@ RARE_PROBABILITY = 0.05
 
 
 def surprisals(
-    model: FormModel, labels: Sequence[str], bars: Sequence[int | None] | None, *, genre: str
+    model: FormModel,
+    labels: Sequence[str],
+    bars: Sequence[int | None] | None,
+    *,
+    genre: str,
+    band: str | None = None,
 ) -> tuple[list[float], list[float | None], float]:
-    """Label bits and bars bits per section, and the bits of ending after the last one."""
+    """Label bits and bars bits per section, and the bits of ending after the last one.
+
+    band is the song's tempo band (FormModel.tempo_band; None when its tempo is unknown).
+    """
     names = outcomes(model)
     label_bits: list[float] = []
     bars_bits: list[float | None] = []
@@ -41,7 +49,7 @@ def surprisals(
             bars_bits.append(None)
             continue
         previous = previous_same_label_bars(labels, bars, index=index)
-        lengths = bars_probabilities(model, label=label, previous_bars=previous, genre=genre)
+        lengths = bars_probabilities(model, label=label, previous_bars=previous, genre=genre, band=band)
         bars_bits.append(-math.log2(lengths[min(bars[index], model.max_bars) - 1]))
     history = padded_history(labels, order=model.order)
     end_bits = -math.log2(label_probabilities(model, history=history, genre=genre)[-1])
@@ -76,13 +84,24 @@ def check_form(model: FormModel, labels: Sequence[str], bars: Sequence[int] | No
 
 
 def score_form(
-    model: FormModel, labels: Sequence[str], bars: Sequence[int] | None, *, genre: str
+    model: FormModel,
+    labels: Sequence[str],
+    bars: Sequence[int] | None,
+    *,
+    genre: str,
+    bpm: float | None = None,
+    beats_per_bar: int = 4,
 ) -> FormScore:
-    """Score a form against the model and the validation songs of its genre."""
+    """Score a form against the model and the validation songs of its genre.
+
+    Bar lengths are scored for the tempo band of bpm in a metre of beats_per_bar, tempo-free
+    when bpm is None.
+    """
     check_genre(genre)
     labels = list(labels)
     check_form(model, labels, bars)
-    label_bits, bars_bits, end_bits = surprisals(model, labels, bars, genre=genre)
+    band = model.tempo_band(bpm=bpm, beats_per_bar=beats_per_bar)
+    label_bits, bars_bits, end_bits = surprisals(model, labels, bars, genre=genre, band=band)
     sections = tuple(
         SectionScore(
             label=label,

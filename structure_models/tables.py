@@ -7,6 +7,9 @@ All tables are plain JSON-able dicts keyed by domain (see genres.py) first:
 * bars[domain][label][bars]: section lengths in bars ('*' pools all labels).
 * copies[domain][label]: [sections whose bars equal the previous section of the
   same label, sections that have such a previous section].
+
+bars and copies also have a tempo-band domain per domain of a song with a known
+tempo (``genre:pop@bpm110-130``, see tempo.py); labels and new_material do not.
 * new_material[domain][label][k]: [new material, sections] for sections whose
   label already has k (1, or 2 meaning 2+) distinct materials in the song.
 """
@@ -18,6 +21,7 @@ from collections.abc import Iterable, Sequence
 
 from structure_models.corpus import Song
 from structure_models.genres import ALL_DOMAIN, genre_domain, source_domain
+from structure_models.tempo import band_domain, tempo_band
 
 START = "<s>"
 END = "</s>"
@@ -30,6 +34,15 @@ def song_domains(song: Song) -> tuple[str, ...]:
     if song.genre != "any":
         domains.insert(0, genre_domain(song.genre))
     return tuple(domains)
+
+
+def song_tempo_domains(song: Song, *, tempo_edges: Sequence[float]) -> tuple[str, ...]:
+    """The song's domains plus their tempo-band versions (none when its tempo is unknown)."""
+    domains = song_domains(song)
+    band = tempo_band(tempo_edges, bpm=song.bpm, beats_per_bar=song.beats_per_bar)
+    if band is None:
+        return domains
+    return domains + tuple(band_domain(domain, band) for domain in domains)
 
 
 def context_key(history: tuple[str, ...], *, length: int) -> str:
@@ -68,11 +81,11 @@ def previous_same_label_bars(
     return None
 
 
-def count_bars(songs: Iterable[Song], *, max_bars: int) -> dict:
-    """bars[domain][label][bars], lengths above max_bars clipped to it."""
+def count_bars(songs: Iterable[Song], *, max_bars: int, tempo_edges: Sequence[float] = ()) -> dict:
+    """bars[domain][label][bars], lengths above max_bars clipped to it; tempo-band domains too."""
     table: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     for song in songs:
-        domains = song_domains(song)
+        domains = song_tempo_domains(song, tempo_edges=tempo_edges)
         for label, bars in zip(song.labels, song.bars):
             if bars is None:
                 continue
@@ -83,11 +96,11 @@ def count_bars(songs: Iterable[Song], *, max_bars: int) -> dict:
     return _plain(table)
 
 
-def count_copies(songs: Iterable[Song]) -> dict:
-    """copies[domain][label] = [same bars as the previous same label, trials]."""
+def count_copies(songs: Iterable[Song], *, tempo_edges: Sequence[float] = ()) -> dict:
+    """copies[domain][label] = [same bars as the previous same label, trials]; tempo-band domains too."""
     table: dict = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for song in songs:
-        domains = song_domains(song)
+        domains = song_tempo_domains(song, tempo_edges=tempo_edges)
         for index, (label, bars) in enumerate(zip(song.labels, song.bars)):
             previous = previous_same_label_bars(song.labels, song.bars, index=index)
             if bars is None or previous is None:

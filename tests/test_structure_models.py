@@ -146,8 +146,11 @@ def test_repeats_follow_billboard_letters_and_harmonix_numbering():
 # --- training and evaluation on a synthetic corpus ----------------------------------------
 
 def test_training_learns_genre_specific_forms(small_model):
-    rap = small_model.sample_form(genre="hip-hop", duration_s=150, bpm=120, beats_per_bar=4, seed=1)
-    sixties = small_model.sample_form(genre="sixties", duration_s=150, bpm=120, beats_per_bar=4, seed=1)
+    # durations the genres' own songs fill (rap 68-72 bars, sixties 52-56 bars at 120 bpm): every synthetic song
+    # is at 120 bpm, so each tempo-band domain repeats its tempo-free one and the chosen chain makes the lengths
+    # rigid; a 150-s target (72-78 bars) then fits pop-like forms better than the 64-72-bar rap form
+    rap = small_model.sample_form(genre="hip-hop", duration_s=140, bpm=120, beats_per_bar=4, seed=1)
+    sixties = small_model.sample_form(genre="sixties", duration_s=110, bpm=120, beats_per_bar=4, seed=1)
     assert [s.label for s in rap][:3] == ["intro", "chorus", "verse"]
     assert [s.label for s in sixties][:3] == ["intro", "verse", "verse"]
     assert small_model.order >= 2
@@ -166,6 +169,8 @@ def test_evaluation_beats_baselines_on_synthetic_corpus(corpus, small_model, tmp
     assert report["test_songs"] == len(test) > 0
     assert ours == pytest.approx(per_section([song_bits(small_model, song) for song in test]))
     assert report["comparison"]["held_out"]["songs"] == len(test)
+    for side in ("held_out", "sampled"):
+        assert sum(band["songs"] for band in report["comparison"][side]["by_tempo_band"].values()) == len(test)
     for baseline in ("unigram", "first-order Markov"):
         assert ours["labels_bits"] < rows[baseline]["labels_bits"]
         assert ours["labels_bars_bits"] < rows[baseline]["labels_bars_bits"]
@@ -268,6 +273,13 @@ def test_written_model_round_trips(small_model, tmp_path):
     loaded = load_model(path)
     form = dict(genre="pop", duration_s=120, bpm=100, beats_per_bar=4, seed=5)
     assert loaded.sample_form(**form) == small_model.sample_form(**form)
+    assert (loaded.tempo_edges, loaded.bars_chain, loaded.copy_chain) == (
+        small_model.tempo_edges, small_model.bars_chain, small_model.copy_chain)
+    assert loaded.bars_counts == small_model.bars_counts and loaded.copy_counts == small_model.copy_counts
+    scored = [m.score_form(POP_FORM, [4, 8, 8, 8, 8, 8, 16, 4], genre="pop", bpm=170) for m in (loaded, small_model)]
+    assert scored[0] == scored[1]
+    write_model(loaded, tmp_path / "again.json")
+    assert (tmp_path / "again.json").read_bytes() == path.read_bytes()
 
 
 # --- the shipped model --------------------------------------------------------------------
@@ -524,7 +536,10 @@ def test_cli_evaluate_names_a_bad_model_file(cli, corpus, tmp_path):
     for name, content, expected in [
         ("broken.json", "{x", "broken.json: not a form model file: not valid JSON"),
         ("other.json", '{"format": "something else"}', "not a form model file: format 'something else'"),
-        ("partial.json", '{"format": "structure_models.form_model/1"}', "damaged form model file"),
+        ("partial.json", '{"format": "structure_models.form_model/2"}', "damaged form model file"),
+        ("old.json", '{"format": "structure_models.form_model/1"}',
+         "an older form model file: format 'structure_models.form_model/1' is no longer read, it predates "
+         "tempo-aware bar lengths"),
     ]:
         model = tmp_path / name
         model.write_text(content)
@@ -611,6 +626,11 @@ def test_cli_sample_takes_a_jig_tempo_in_6_8(cli, tmp_path):
          "copy_counts.all.chorus: 5 successes out of 2 trials"),
         (lambda d: d["reference"]["pop"].pop("n_songs"), "reference.pop.n_songs: Field required"),
         (lambda d: d.update(extra_field=1), "extra_field: Extra inputs are not permitted"),
+        (lambda d: d.update(tempo_edges=[130, 90]), "tempo_edges: tempo band edges must increase"),
+        (lambda d: d.update(tempo_edges=[0, 90]), "tempo_edges.0: Input should be greater than 0"),
+        (lambda d: d.update(bars_chain="sideways"),
+         "bars_chain: Input should be 'band-first', 'genre-first' or 'none'"),
+        (lambda d: d.pop("copy_chain"), "copy_chain: Field required"),
     ],
 )
 def test_a_hand_edited_model_file_names_the_wrong_field(cli, corpus, tmp_path, edit, expected):
@@ -647,3 +667,93 @@ def test_a_learned_form_at_the_song_cap_never_passes_it():
                                  "structure": {"genre": "pop", "duration": "60:00"}})
     plan = plan_song(outline, sample_rate_hz=2000, max_clip_s=30.0)
     assert 0.95 * MAX_SONG_S <= plan.duration_s <= MAX_SONG_S
+
+
+# --- tempo-aware bar lengths ----------------------------------------------------------------
+
+def tempo_record(index: int, rng: np.random.Generator, *, bpm: float | None) -> dict:
+    """A synthetic song at a tempo; songs at 150 bpm and up have every section twice as long, as fast songs do."""
+    record = synthetic_record(index, rng)
+    factor = 2 if bpm is not None and bpm >= 150 else 1
+    sections = [{**s, "bars": s["bars"] * factor, "beats": s["beats"] * factor} for s in record["sections"]]
+    return {**record, "bpm": bpm, "bpm_meta": None, "sections": sections}
+
+
+def tempo_corpus_path(directory: Path, tempos: tuple[float | None, ...], n: int = 240) -> Path:
+    rng = np.random.default_rng(11)
+    path = directory / "structures.jsonl"
+    # kind = index % 3, tempo = (index // 3) % len(tempos): every kind at every tempo
+    path.write_text("".join(json.dumps(tempo_record(i, rng, bpm=tempos[(i // 3) % len(tempos)])) + "\n"
+                            for i in range(n)))
+    return path
+
+
+@pytest.fixture(scope="module")
+def tempo_model(tmp_path_factory):
+    return train(tempo_corpus_path(tmp_path_factory.mktemp("tempo"), (80.0, 170.0, None)))
+
+
+def mean_bars(model, *, genre: str, bars: int, bpm: float, seeds: range) -> tuple[float, float]:
+    """(bars per section, sections per form) of forms of `bars` 4/4 bars at bpm, over seeds."""
+    forms = [model.sample_form(genre=genre, duration_s=bars * 240 / bpm, bpm=bpm, beats_per_bar=4, seed=seed)
+             for seed in seeds]
+    return float(np.mean([s.bars for form in forms for s in form])), float(np.mean([len(form) for form in forms]))
+
+
+def test_tempo_bands_are_read_from_the_bar_rate():
+    from structure_models.tempo import band_names, tempo_band, with_band
+
+    edges = (90.0, 110.0, 130.0, 150.0)
+    assert band_names(edges) == ("bpm<90", "bpm90-110", "bpm110-130", "bpm130-150", "bpm>=150")
+    assert tempo_band(edges, bpm=120, beats_per_bar=4) == "bpm110-130"
+    assert tempo_band(edges, bpm=150, beats_per_bar=4) == "bpm>=150"
+    # a 12/8 bar at 200 eighth notes a minute lasts 3.6 s, like a 4/4 bar at 67 bpm
+    assert tempo_band(edges, bpm=200, beats_per_bar=12) == "bpm<90"
+    assert tempo_band(edges, bpm=None, beats_per_bar=4) is None
+    chain = ("genre:pop", "source:harmonix", "all")
+    assert with_band(chain, "bpm<90", how="band-first") == (
+        "genre:pop@bpm<90", "source:harmonix@bpm<90", "all@bpm<90", *chain)
+    assert with_band(chain, "bpm<90", how="genre-first") == (
+        "genre:pop@bpm<90", "genre:pop", "source:harmonix@bpm<90", "source:harmonix", "all@bpm<90", "all")
+    assert with_band(chain, None, how="band-first") == with_band(chain, "bpm<90", how="none") == chain
+
+
+def test_a_model_trained_on_tempo_dependent_lengths_samples_longer_sections_when_fast(tempo_model):
+    assert tempo_model.bars_chain != "none"  # validation chose to use the bands
+    slow, _ = mean_bars(tempo_model, genre="pop", bars=96, bpm=80, seeds=range(30))
+    fast, _ = mean_bars(tempo_model, genre="pop", bars=96, bpm=170, seeds=range(30))
+    assert fast > 1.3 * slow, (slow, fast)
+    # the fast pop songs' lengths: likeliest at their tempo; without a tempo they are scored tempo-free, between
+    form, bars = POP_FORM, [4, 8, 8, 8, 8, 8, 16, 4]
+    bits = {bpm: tempo_model.score_form(form, [2 * b for b in bars], genre="pop", bpm=bpm).bits_per_section
+            for bpm in (80, None, 170)}
+    assert bits[170] < bits[None] < bits[80]
+
+
+def test_the_shipped_model_samples_longer_sections_at_a_fast_tempo(model):
+    """Same number of bars (120) at 70 and 200 bpm: a tempo-free model would sample the very same forms."""
+    slow_bars, slow_sections = mean_bars(model, genre="pop", bars=120, bpm=70, seeds=range(40))
+    fast_bars, fast_sections = mean_bars(model, genre="pop", bars=120, bpm=200, seeds=range(40))
+    assert fast_bars > 1.1 * slow_bars and fast_sections < slow_sections, (slow_bars, fast_bars)
+    long_sections = [4, 16, 16, 16, 16, 8]
+    form = ["intro", "verse", "chorus", "verse", "chorus", "outro"]
+    at = {bpm: model.score_form(form, long_sections, genre="pop", bpm=bpm).bits_per_section for bpm in (70, 200)}
+    assert at[200] < at[70]
+
+
+def test_songs_without_a_tempo_still_train_and_count_only_tempo_free(tmp_path):
+    from structure_models.tables import count_bars
+
+    songs = load_songs(tempo_corpus_path(tmp_path, (80.0, None)))
+    table = count_bars(songs, max_bars=96, tempo_edges=(90.0, 110.0, 130.0, 150.0))
+    timed = sum(bars is not None for song in songs if song.bpm is not None for bars in song.bars)
+    assert sum(table["all@bpm<90"]["*"].values()) == timed < sum(table["all"]["*"].values())
+    untimed = tmp_path / "untimed"
+    untimed.mkdir()
+    model = train(tempo_corpus_path(untimed, (None,)))
+    assert not any("@" in domain for domain in model.bars_counts)
+    form = model.sample_form(genre="pop", duration_s=180, bpm=170, beats_per_bar=4, seed=0)
+    assert abs(seconds(form, bpm=170, beats_per_bar=4) / 180 - 1) <= 0.05 + 1e-9
+    bars = [8, 16, 8, 16, 8, 8, 8, 8]
+    assert model.score_form(POP_FORM, bars, genre="pop", bpm=170) == model.score_form(POP_FORM, bars, genre="pop")
+
