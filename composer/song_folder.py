@@ -210,16 +210,20 @@ def list_takes(folder: Path) -> list[dict[str, Any]]:
         if int(path.name.removeprefix("take-")) == current_number:
             continue
         try:
-            manifest = read_manifest_file(path / MANIFEST)
-            summary = _take_summary(manifest, current=False)
-            problem = take_problem(path, manifest)
-            takes.append(summary if problem is None else {**summary, "change": f"{summary['change']} ({problem})"})
+            takes.append(_marked_summary(path, read_manifest_file(path / MANIFEST), current=False))
         except SongFolderError as exc:
             takes.append({"take": int(path.name.removeprefix("take-")), "created": "", "current": False,
                           "duration_s": None, "change": f"damaged: {exc}"})
     if current is not None:
-        takes.append(_take_summary(current, current=True))
+        takes.append(_marked_summary(Path(folder), current, current=True))
     return sorted(takes, key=lambda t: t["take"])
+
+
+def _marked_summary(folder: Path, manifest: dict[str, Any], *, current: bool) -> dict[str, Any]:
+    """``_take_summary``, its change followed by what is wrong with the take's files, if anything."""
+    summary = _take_summary(manifest, current=current)
+    problem = take_problem(folder, manifest)
+    return summary if problem is None else {**summary, "change": f"{summary['change']} ({problem})"}
 
 
 def _archived(folder: Path) -> list[Path]:

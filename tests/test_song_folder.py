@@ -454,6 +454,7 @@ def test_a_damaged_current_take_never_replaces_its_whole_archived_copy(song):
 
 def test_a_damaged_current_take_without_an_archived_copy_is_kept_and_listed_as_such(song):
     (song / "song.wav").write_bytes((song / "song.wav").read_bytes()[:50_000])  # cut short
+    assert "song.wav holds" in {t["take"]: t["change"] for t in list_takes(song)}[2]  # marked while current too
     result = invoke("regenerate", song, "--section", "a", "--seed", "3")
     assert result.exit_code == 0 and "warning: the previous take: song.wav holds" in result.output
     listing = {t["take"]: t["change"] for t in list_takes(song)}
