@@ -268,7 +268,8 @@ def sample_form(
             misses.append((abs(math.log(total_bars(form) / ((low + high) / 2))), attempt, form))
     if fitting:
         return fitting
-    for _, _, form in sorted(misses, key=lambda miss: miss[:2]):
+    # the closest miss framed in place first: refitting keeps its labels
+    for _, _, form in sorted(misses, key=lambda miss: (not frames_in_place(miss[2]), *miss[:2])):
         refit = refit_bars(model, form, genre=genre, low=low, high=high, fixed_bars=fixed_bars, band=band)
         if refit is not None:
             return refit
