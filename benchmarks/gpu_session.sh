@@ -14,7 +14,9 @@ mkdir -p "$OUT"
 exec > >(tee -a "$OUT/log.txt") 2>&1
 export COLUMNS=160 PYTHONUNBUFFERED=1 COMPOSER_CACHE_DIR=${COMPOSER_CACHE_DIR:-/tmp/composer-cache}
 
-if [ -d .whl ] && [ ! -d /tmp/site ]; then
+# the wheels are for the GPU image's Python; a dry run under another Python (this machine's) uses its venv
+tag=$("$PYTHON" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
+if [ -d .whl ] && [ ! -d /tmp/site ] && compgen -G ".whl/*-$tag-*.whl" > /dev/null; then
   "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
 fi
 export PYTHONPATH=/tmp/site:$PWD${PYTHONPATH:+:$PYTHONPATH}
