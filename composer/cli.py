@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Callable, Optional, TypeVar
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from composer import __version__ as composer_version
+from composer.cli_console import console, error, labelled, out, system_error_message, warning
 from composer.errors import ComposerError
 from composer.files import InterruptedAfterCommit
 from composer.seeds import SEED_LIMIT
@@ -27,10 +26,10 @@ if TYPE_CHECKING:
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Compose whole songs from a YAML outline with a spectrogram diffusion model.")
-console = Console(stderr=True, soft_wrap=True)
-out = Console()
 
 F = TypeVar("F", bound=Callable[..., object])
+#: most torch CPU threads `bench --threads` takes (far more than any machine's cores; a huge count crashes torch)
+MAX_CPU_THREADS = 1024
 
 
 class Device(str, enum.Enum):
@@ -47,16 +46,20 @@ def friendly_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except ComposerError as exc:
-            console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+            error(str(exc))
             raise typer.Exit(code=exc.exit_code) from None
         except InterruptedAfterCommit:
-            console.print("[yellow]interrupted[/] after the new files were complete: they are in place")
+            console.print(labelled("interrupted", "yellow", "after the new files were complete: they are in place"))
             raise typer.Exit(code=130) from None
         except KeyboardInterrupt:
             resumable = func.__name__ in ("render", "regenerate", "evaluate_templates")
-            console.print("[yellow]interrupted[/]" + (": the song folder is as it was; finished clips are "
-                                                      "cached, so the same command resumes" if resumable else ""))
+            console.print(labelled("interrupted", "yellow", "the song folder is as it was; finished clips are cached, "
+                                   "so the same command resumes" if resumable else ""))
             raise typer.Exit(code=130) from None
+        except (OSError, UnicodeError, RecursionError) as exc:
+            message, code = system_error_message(exc)
+            error(message)
+            raise typer.Exit(code=code) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -89,8 +92,8 @@ def _check_grooves(the_plan: Plan, outline: Path) -> None:
         _, lines = load_yaml_with_lines(outline.read_text(encoding="utf-8"), source=str(outline))
         message = str(exc).removeprefix(f"section {exc.section!r}: ")  # the field names the section
         raise OutlineError(f"{outline}:{line_of(loc, lines)}: {dotted(loc)}: {message}") from None
-    for warning in warnings:
-        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+    for message in warnings:
+        warning(message)
 
 
 def _quiet_model_loading() -> None:
@@ -155,8 +158,8 @@ def render(
     name = _resolve_backend_name(backend)
     the_plan = plan_for_backend(parsed, name)
     _check_grooves(the_plan, outline)
-    for warning in the_plan.warnings:  # before the model loads, so a long render is not a surprise
-        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+    for message in the_plan.warnings:  # before the model loads, so a long render is not a surprise
+        warning(message)
     model = model_reference(model) if model else None
     _quiet_model_loading()
     started = time.perf_counter()
@@ -223,13 +226,10 @@ def regenerate(
         console.print(f"changed samples {lo}-{hi} ({format_mmss(lo / rate)}-{format_mmss(hi / rate)}); "
                       f"previous take kept (see `composer takes {folder}`)")
     if result.changed_outside:
-        console.print(f"[yellow]warning:[/] {result.changed_outside:,} samples outside that span differ from the "
-                      "previous take too, " + (
-                          f"which composer {result.previous_version} made (this is {composer_version}): its "
-                          "stitching has changed since; render the song again for takes that match"
-                          if result.previous_version != composer_version else
-                          "which this composer version made: the regeneration guarantee failed, please report it"),
-                      highlight=False)
+        warning(f"{result.changed_outside:,} samples outside that span differ from the previous take too, " + (
+            f"which composer {result.previous_version} made (this is {composer_version}): its stitching has changed "
+            "since; render the song again for takes that match" if result.previous_version != composer_version else
+            "which this composer version made: the regeneration guarantee failed, please report it"))
 
 
 @app.command()
@@ -245,8 +245,8 @@ def plan(
 
     the_plan = plan_for_backend(load_outline(outline), _resolve_backend_name(backend))
     _check_grooves(the_plan, outline)  # a plan that cannot render is not a plan
-    for warning in the_plan.warnings:  # on stderr, so the JSON on stdout stays parseable
-        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+    for message in the_plan.warnings:  # on stderr, so the JSON on stdout stays parseable
+        warning(message)
     if as_json:
         out.print_json(json.dumps(the_plan.to_dict()))
         return
@@ -295,7 +295,7 @@ def restore(
         problem = restore_take(folder, take)
     console.print(f"take {take} is current again in {folder}")
     if problem:
-        console.print(f"[yellow]warning:[/] the take that was current: {escape(problem)}", highlight=False)
+        warning(f"the take that was current: {problem}")
 
 
 @app.command()
@@ -474,7 +474,8 @@ def bench(
     scheduler: Annotated[str, typer.Option(
         help="riffusion/tiny-random: 'folder' (the model's own, PNDM for Riffusion, 50 steps) or 'dpm++' "
              "(DPM-Solver++, 20 steps). The baseline always runs 50 PNDM steps.")] = "folder",
-    threads: Annotated[Optional[int], typer.Option(min=1, help="torch CPU threads (default: torch's choice).")] = None,
+    threads: Annotated[Optional[int], typer.Option(
+        min=1, max=MAX_CPU_THREADS, help="torch CPU threads (default: torch's choice).")] = None,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write every figure to this file.")] = None,
 ) -> None:
     """Time whole songs end to end: per-stage seconds, real-time factor, peak memory, speed-up over a baseline."""
@@ -551,17 +552,17 @@ def _summary(result, started: float) -> None:
     the_plan = result.plan
     total = time.perf_counter() - started
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in result.stage_s.items())
-    console.print(
-        f"[bold green]done[/] {the_plan.title!r}: {format_mmss(the_plan.duration_s)} "
+    console.print(labelled(
+        "done", "bold green",
+        f"{the_plan.title!r}: {format_mmss(the_plan.duration_s)} "
         f"({the_plan.total_samples} samples at {the_plan.sample_rate_hz} Hz), {len(the_plan.sections)} sections, "
         f"{len(the_plan.clips)} clips ({result.rendered_clips} rendered, {result.cached_clips} from cache), "
-        f"take {result.take}, {total:.1f}s ({stages})")
+        f"take {result.take}, {total:.1f}s ({stages})"))
     console.print(f"files: {result.folder / 'song.wav'}, song.mid, spectrogram.png, manifest.json")
     if result.note:
-        console.print(f"[bold yellow]note:[/] {result.note}")
+        console.print(labelled("note:", "bold yellow", result.note))
     if result.previous_take_problem:
-        console.print(f"[yellow]warning:[/] the previous take: {escape(result.previous_take_problem)}",
-                      highlight=False)
+        warning(f"the previous take: {result.previous_take_problem}")
 
 
 def _mount_structure() -> None:

@@ -12,10 +12,10 @@ from typing import Annotated, Callable, Optional, TypeVar
 
 import typer
 import yaml
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from composer.cli_console import error, out, system_error_message
 from composer.errors import ComposerError, PlanError
 from composer.files import write_text_atomic
 from composer.outline_model import (
@@ -33,8 +33,6 @@ structure_app = typer.Typer(
     no_args_is_help=True,
     help="Learned song forms (Harmonix Set + McGill Billboard): sample an outline, score a form, train, evaluate.",
 )
-console = Console(stderr=True, soft_wrap=True)
-out = Console()
 
 # typer shows these as the --genre choices; values are the keys of structure_models.GENRES
 Genre = enum.Enum("Genre", {name.replace("-", "_"): name for name in GENRES}, type=str)
@@ -44,7 +42,7 @@ F = TypeVar("F", bound=Callable[..., object])
 
 def fail(message: str, *, code: int = 2) -> typer.Exit:
     """Print an error and return the Exit to raise."""
-    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    error(message)
     return typer.Exit(code=code)
 
 
@@ -61,6 +59,9 @@ def friendly_errors(func: F) -> F:
             return func(*args, **kwargs)
         except ComposerError as exc:
             raise fail(str(exc), code=exc.exit_code) from None
+        except (OSError, UnicodeError, RecursionError) as exc:  # UnicodeError before its base, ValueError
+            message, code = system_error_message(exc)
+            raise fail(message, code=code) from None
         except ValueError as exc:
             raise fail(str(exc)) from None
 
@@ -192,7 +193,7 @@ def score(
     table.add_row("", "(end)", "", "", f"{result.end_bits:.2f}", "", "")
     out.print(table)
     colour = "bold red" if result.unusual else "green"
-    out.print(f"[{colour}]{result.explanation}[/]", highlight=False)
+    out.print(Text(result.explanation, style=colour), highlight=False)
 
 
 @structure_app.command()

@@ -19,8 +19,14 @@ from composer.errors import SongFolderError
 
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp_path)`` then rename onto ``path``; nothing is left behind on failure."""
+    """Call ``write(tmp_path)`` then rename onto ``path``; nothing is left behind on failure. A symlink is
+    written through (its target gets the new file); a device, pipe or socket is never replaced."""
     path = Path(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    if path.exists() and not path.is_file() and not path.is_dir():  # a folder gets its own error from os.replace
+        raise SongFolderError(f"{path}: is not a regular file (a device, pipe or socket); composer writes only "
+                              "regular files: name another file")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)

@@ -33,6 +33,8 @@ _EXPECTED = {
     "time_signature": "text such as '4/4' or '6/8' (numerator 1-32, denominator "
                       + ", ".join(str(unit) for unit in ALLOWED_BEAT_UNITS[:-1]) + f" or {ALLOWED_BEAT_UNITS[-1]})",
 }
+#: most error lines one outline gets (the rest are counted)
+MAX_MESSAGES = 20
 # note values by the denominator that counts them
 _NOTE_NAMES = {1: "whole", 2: "half", 4: "quarter", 8: "eighth", 16: "sixteenth", 32: "thirty-second"}
 _shown = reprlib.Repr()
@@ -59,7 +61,10 @@ def format_validation_error(exc: ValidationError, *, data: Any, lines: Lines, so
         else:
             messages += [f"{prefix}: {_explain(error, loc, data)}{_bpm_unit_note(error, loc, data)}"
                          for error in errors]
-    return "\n".join(dict.fromkeys(messages))
+    unique = list(dict.fromkeys(messages))
+    if len(unique) > MAX_MESSAGES:  # a generated outline can break one rule thousands of times
+        unique = unique[:MAX_MESSAGES] + [f"... and {len(unique) - MAX_MESSAGES} more errors like these"]
+    return "\n".join(unique)
 
 
 def _error_loc(error: dict[str, Any], data: Any) -> Loc:

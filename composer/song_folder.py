@@ -136,6 +136,8 @@ def read_manifest_file(path: Path) -> dict[str, Any]:
         raise SongFolderError(f"{path}: missing; this is not a finished song folder") from None
     except (OSError, ValueError) as exc:  # ValueError: bad JSON or bytes that are not UTF-8
         raise SongFolderError(f"{path}: unreadable ({exc})") from None
+    except RecursionError:
+        raise SongFolderError(f"{path}: unreadable (nested too deeply to be a manifest)") from None
     if not isinstance(manifest, dict):
         raise SongFolderError(f"{path}: expected a JSON object, found {type(manifest).__name__}")
     version = manifest.get("schema_version")
@@ -151,12 +153,15 @@ def read_manifest_file(path: Path) -> dict[str, Any]:
 
 
 def archived_take_owner(folder: Path) -> Optional[Path]:
-    """The song folder whose ``takes/`` holds ``folder`` (a kept take, or one being copied), else None."""
-    folder = Path(folder).resolve()
-    song = folder.parent.parent
-    if (folder.parent.name == "takes" and folder.name.startswith(("take-", ".take-"))
-            and ((song / MANIFEST).is_file() or clips_dir(song).is_dir())):
-        return song
+    """The song folder whose ``takes/`` is ``folder`` or holds it (a kept take, or one being copied), else None."""
+    try:
+        folder = Path(folder).resolve()
+    except (RuntimeError, OSError) as exc:  # a symlink loop
+        raise SongFolderError(f"{folder}: cannot be used as a folder ({exc})") from None
+    for song, inside in ((folder.parent, folder), (folder.parent.parent, folder.parent)):
+        if (inside.name == "takes" and (inside is folder or folder.name.startswith(("take-", ".take-")))
+                and ((song / MANIFEST).is_file() or clips_dir(song).is_dir())):
+            return song
     return None
 
 
@@ -166,8 +171,8 @@ def check_not_an_archived_take(folder: Path) -> None:
     song = archived_take_owner(folder)
     if song is not None:
         raise SongFolderError(
-            f"{Path(folder).resolve()} is a take kept inside the song folder {song}, not a song folder; composer never writes "
-            f"there: `composer restore {song} --take N` makes it current, or copy it elsewhere first")
+            f"{Path(folder).resolve()} is where the song folder {song} keeps its takes, not a song folder; composer "
+            f"never writes there: `composer restore {song} --take N` makes a take current, or copy it elsewhere first")
 
 
 def current_take(folder: Path) -> Optional[int]:

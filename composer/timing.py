@@ -83,7 +83,9 @@ def parse_time_signature(text: str) -> tuple[int, int]:
 
 
 def format_mmss(seconds: float) -> str:
-    """125.4 -> '2:05.4'; 119.97 -> '2:00.0' (rounded before splitting, never '1:60.0')."""
+    """125.4 -> '2:05.4'; 119.97 -> '2:00.0' (rounded before splitting, never '1:60.0'); 1e308 -> '1e+308 s'."""
+    if not math.isfinite(float(seconds) * 10):  # too long to count in tenths: an error message's echo of it
+        return f"{float(seconds):g} s"
     tenths = round(max(0.0, seconds) * 10)
     minutes, rest = divmod(tenths, 600)
     return f"{minutes}:{rest / 10:04.1f}"
@@ -92,7 +94,10 @@ def format_mmss(seconds: float) -> str:
 def parse_duration_s(text: str | float | int) -> float:
     """'3:00' or '180' or 180 -> 180.0 seconds."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
-        value = float(text)
+        try:
+            value = float(text)
+        except OverflowError:  # an integer of hundreds of digits
+            value = math.inf
     else:
         raw = str(text).strip()
         try:
@@ -103,11 +108,19 @@ def parse_duration_s(text: str | float | int) -> float:
                 value = int(minutes) * 60 + float(seconds)
             else:
                 value = float(raw)
+        except OverflowError:  # '1<400 zeros>:00': minutes beyond a float
+            value = math.inf
         except ValueError:
             raise ValueError(f"duration must be seconds or m:ss with 0-59 seconds (e.g. 3:00), got {text!r}") from None
     if not (value > 0 and math.isfinite(value)):
-        raise ValueError(f"duration must be positive, got {text!r}")
+        raise ValueError(f"duration must be a positive, finite number of seconds, got {_shown(text)}")
     return value
+
+
+def _shown(text: str | float | int) -> str:
+    """A value for an error message, at most 40 characters of it."""
+    shown = repr(text)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
 
 
 def _round_half_up(value: Fraction) -> int:

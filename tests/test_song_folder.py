@@ -416,7 +416,7 @@ def test_an_archived_take_folder_is_never_written_as_a_song(song):
     archived = song / "takes" / "take-001"
     before = {p.name: p.read_bytes() for p in archived.iterdir() if p.is_file()}
     regenerate = invoke("regenerate", archived, "--section", "a", "--seed", "6")
-    assert regenerate.exit_code == 5 and "is a take kept inside the song folder" in regenerate.output
+    assert regenerate.exit_code == 5 and "keeps its takes, not a song folder" in regenerate.output
     assert f"composer restore {song.resolve()} --take N" in regenerate.output.replace("\n", "")
     render = invoke("render", song.parent / "song.yaml", "-o", song / "takes" / "take-009", "--backend",
                     "tiny-random")

@@ -325,9 +325,7 @@ class RiffusionBackend(SpectrogramBackend):
         ids = [tokenizer.bos_token_id, *ids, tokenizer.eos_token_id] + [pad] * (length - len(ids) - 2)
         scale = torch.tensor([1.0, *weights] + [1.0] * (length - len(weights) - 1), device=self.device)
         hidden = self.components.text_encoder(torch.tensor([ids], device=self.device))[0]
-        mean = hidden.float().mean()
-        weighted = hidden.float() * scale[None, :, None]
-        return (weighted * (mean / weighted.mean())).to(hidden.dtype)
+        return weighted_to_mean(hidden, scale[None, :, None]).to(hidden.dtype)
 
 
 #: scheduler steps of the tiny-random backend when the outline does not set render.steps
@@ -380,6 +378,18 @@ def optimize_for_cuda(parts: DiffusionComponents) -> None:
     for model in (parts.unet, parts.vae):
         model.to(memory_format=torch.channels_last)
         model.set_attn_processor(AttnProcessor2_0())
+
+
+def weighted_to_mean(hidden: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """``hidden * weights`` rescaled to the unweighted mean, as Riffusion's prompt weighting did. CLIP's hidden
+    states have a clear mean; a near-zero or sign-flipped one (a random test encoder) would blow the rescale
+    up, so the weighted states are then kept as they are."""
+    mean = hidden.float().mean()
+    weighted = hidden.float() * weights
+    new_mean = weighted.mean()
+    if mean * new_mean > 0 and new_mean.abs() > 1e-3 * weighted.abs().mean():
+        return weighted * (mean / new_mean)
+    return weighted
 
 
 def _phase_generator(request: ClipRequest) -> torch.Generator:
