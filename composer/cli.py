@@ -7,6 +7,7 @@ import dataclasses
 import enum
 import functools
 import json
+import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Callable, Optional, TypeVar
@@ -496,6 +497,8 @@ def bench(
                                  f"minutes, got {minutes!r}")
     if json_out and (json_out.is_dir() or not json_out.parent.is_dir()):
         raise typer.BadParameter(f"--json {json_out}: must be a file in an existing folder")
+    if json_out and not os.access(json_out.parent, os.W_OK | os.X_OK):  # fail now, not after the benchmark
+        raise typer.BadParameter(f"--json {json_out}: its folder cannot be written")
     if threads:
         from composer.backends.registry import set_cpu_threads
 

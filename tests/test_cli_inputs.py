@@ -115,3 +115,11 @@ def test_force_writes_through_a_symlink_to_its_file(tmp_path):
     (tmp_path / "link.yaml").symlink_to(target)
     assert invoke("new", "--template", "pop", "-o", tmp_path / "link.yaml", "--force").exit_code == 0
     assert (tmp_path / "link.yaml").is_symlink() and "bpm" in target.read_text()
+
+
+def test_bench_refuses_a_json_file_it_could_not_write_before_benchmarking(tmp_path, monkeypatch):
+    import composer.cli
+
+    monkeypatch.setattr(composer.cli.os, "access", lambda path, mode: False)  # as for a read-only folder
+    result = invoke("bench", "--backend", "tiny-random", "--json", tmp_path / "b.json")
+    assert result.exit_code == 2 and "cannot be written" in result.output
