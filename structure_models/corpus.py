@@ -16,6 +16,7 @@ Corrections applied here, as the corpus README asks:
 from __future__ import annotations
 
 import hashlib
+import math
 import json
 import re
 from dataclasses import dataclass
@@ -127,7 +128,8 @@ def is_double_time(record: dict) -> bool:
 
 
 def song_from_record(record: dict) -> Song:
-    """Song from one line of structures.jsonl."""
+    """Song from one line of structures.jsonl; ValueError for a value no song could have."""
+    _check_values(record)
     double = is_double_time(record)
     sections = record["sections"]
     bars = tuple(
@@ -155,6 +157,27 @@ def song_from_record(record: dict) -> Song:
         span_s=sections[-1]["end_s"] - sections[0]["start_s"],
         group=group_of_record(record),
     )
+
+
+def _check_values(record: dict) -> None:
+    """Bars whole and positive (or null), a finite positive bpm (or null), text labels, a metre 'N/D'."""
+    bpm = record.get("bpm")
+    if bpm is not None and not (_is_number(bpm) and math.isfinite(bpm) and bpm > 0):
+        raise ValueError(f"bpm must be a positive number or null, got {bpm!r}")
+    signature = record.get("time_signature") or "4/4"
+    numerator, _, denominator = str(signature).partition("/")
+    if not (numerator.isdigit() and denominator.isdigit() and int(numerator) >= 1 and int(denominator) >= 1):
+        raise ValueError(f"time_signature must look like '4/4', got {signature!r}")
+    for index, section in enumerate(record["sections"]):
+        bars = section["bars"]
+        if bars is not None and not (isinstance(bars, int) and not isinstance(bars, bool) and 1 <= bars <= 10_000):
+            raise ValueError(f"sections[{index}].bars must be a whole number of bars from 1 (or null), got {bars!r}")
+        if not isinstance(section["label"], str) or not section["label"]:
+            raise ValueError(f"sections[{index}].label must be text, got {section['label']!r}")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def group_of_record(record: dict) -> str:

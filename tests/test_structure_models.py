@@ -123,6 +123,31 @@ def test_split_is_a_stable_hash_of_the_id():
     assert shares["test"] == pytest.approx(0.15, abs=0.03)
 
 
+@pytest.mark.parametrize("edit, expected", [
+    (lambda r: r.update(bpm=float("nan")), "bpm must be a positive number or null, got nan"),
+    (lambda r: r.update(bpm=-120), "bpm must be a positive number or null"),
+    (lambda r: r.update(time_signature="0/0"), "time_signature must look like '4/4', got '0/0'"),
+    (lambda r: r["sections"][1].update(bars=-5), "sections[1].bars must be a whole number of bars from 1"),
+    (lambda r: r["sections"][0].update(bars=10**30), "sections[0].bars must be a whole number"),
+    (lambda r: r["sections"][0].update(bars=True), "sections[0].bars must be a whole number"),
+    (lambda r: r["sections"][2].update(label=7), "sections[2].label must be text, got 7"),
+])
+def test_a_corpus_record_no_song_could_have_is_refused_with_its_line(tmp_path, edit, expected):
+    import json
+
+    from structure_models.corpus import load_songs
+
+    good, bad = synthetic_record(0, np.random.default_rng(0)), synthetic_record(1, np.random.default_rng(1))
+    edit(bad)
+    path = tmp_path / "structures.jsonl"
+    path.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
+    with pytest.raises(ValueError, match=rf"structures\.jsonl:2: not a song-structure record \(ValueError: "):
+        load_songs(path)
+    with pytest.raises(ValueError) as info:
+        load_songs(path)
+    assert expected in str(info.value)
+
+
 def test_double_time_4_4_bars_are_halved_but_x8_grids_are_not():
     record = synthetic_record(0, np.random.default_rng(0))
     record.update(bpm=240.0, bpm_meta=120.0)
