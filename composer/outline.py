@@ -20,10 +20,18 @@ from composer.outline_model import MAX_TITLE_CHARS, Outline
 from composer.outline_yaml import load_yaml_with_lines
 
 
+#: largest outline file read
+MAX_OUTLINE_BYTES = 4_000_000
+
+
 def load_outline(path: str | Path) -> Outline:
     """Read and validate an outline file."""
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if path.is_file() and size > MAX_OUTLINE_BYTES:  # the YAML parser would take minutes and gigabytes
+            raise OutlineError(f"{path}: {size / 1e6:.1f} MB is not an outline; an outline of even an hour of "
+                               f"sections is a few hundred kB (at most {MAX_OUTLINE_BYTES // 1_000_000} MB read)")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise OutlineError(f"{path}: no such outline file") from None

@@ -29,7 +29,7 @@ MANIFEST = "manifest.json"
 #: where a new take's files are written before they replace the current ones
 INCOMING = ".incoming"
 #: an archived take's folder name
-_TAKE_NAME = re.compile(r"take-[0-9]+")
+_TAKE_NAME = re.compile(r"take-(?!0+$)[0-9]+")  # take numbers start at 1: a 'take-0' folder is not a take
 
 
 class _Loose(BaseModel):

@@ -100,6 +100,8 @@ def parse_duration_s(text: str | float | int) -> float:
             value = math.inf
     else:
         raw = str(text).strip()
+        if not raw.isascii():  # float() and int() also read other scripts' digits ('٣:٠٠'); time signatures do not
+            raise ValueError(f"duration must be written with ASCII digits (e.g. 3:00), got {text!r}")
         try:
             if ":" in raw:
                 minutes, seconds = raw.split(":", 1)

@@ -123,3 +123,23 @@ def test_bench_refuses_a_json_file_it_could_not_write_before_benchmarking(tmp_pa
     monkeypatch.setattr(composer.cli.os, "access", lambda path, mode: False)  # as for a read-only folder
     result = invoke("bench", "--backend", "tiny-random", "--json", tmp_path / "b.json")
     assert result.exit_code == 2 and "cannot be written" in result.output
+
+
+def test_an_outline_file_of_megabytes_is_refused_before_parsing(tmp_path):
+    outline = tmp_path / "big.yaml"
+    outline.write_text(TWO_SECTION_OUTLINE + "# " + "x" * 5_000_000 + "\n")
+    result = invoke("plan", outline)
+    assert result.exit_code == 2 and "5.0 MB is not an outline" in result.output
+
+
+def test_durations_are_written_in_ascii_digits(tmp_path):
+    result = invoke("structure", "sample", "--genre", "pop", "--duration", "\u0663:\u0660\u0660", "--bpm", "120",
+                    "-o", tmp_path / "s.yaml")
+    assert result.exit_code == 2 and "ASCII digits" in result.output
+
+
+def test_a_take_0_folder_is_not_listed_as_a_take(song):
+    from composer.song_folder import list_takes
+
+    (song / "takes" / "take-0").mkdir()
+    assert [t["take"] for t in list_takes(song)] == [1, 2]
