@@ -33,6 +33,9 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
         os.close(fd)
         os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600; the user's files get their usual mode
     except OSError as exc:
+        blocking = next((parent for parent in path.parents if parent.is_file()), None)
+        if blocking is not None:  # 'song.yaml/out.yaml': mkdir says only "File exists"
+            raise SongFolderError(f"{path}: {blocking} is a file, not a folder") from None
         reason = _describe_full(folder=path.parent, written=0) if exc.errno == errno.ENOSPC else _reason(exc)
         raise SongFolderError(f"{_shown(path).parent}: cannot write here ({reason})") from None
     tmp = Path(tmp_name)

@@ -143,3 +143,10 @@ def test_a_take_0_folder_is_not_listed_as_a_take(song):
 
     (song / "takes" / "take-0").mkdir()
     assert [t["take"] for t in list_takes(song)] == [1, 2]
+
+
+def test_writing_under_a_file_names_the_file_that_is_in_the_way(tmp_path):
+    (tmp_path / "two.yaml").write_text(TWO_SECTION_OUTLINE)
+    result = invoke("new", "--template", "pop", "-o", tmp_path / "two.yaml" / "y.yaml")
+    assert result.exit_code == 5 and f"{tmp_path / 'two.yaml'} is a file, not a folder" in result.output
+    assert (tmp_path / "two.yaml").read_text() == TWO_SECTION_OUTLINE
