@@ -167,7 +167,7 @@ def render(
     model_backend = load_backend(name, model=model, device=device.value)
     loaded = time.perf_counter() - started
     result = render_outline(outline, output, model_backend, model=model, device=device.value, batch_size=batch_size,
-                            progress=_progress_factory("rendering clips"))
+                            progress=_progress_factory("rendering clips"), on_warning=warning)
     result = dataclasses.replace(result, stage_s={"load": loaded, **result.stage_s})
     _summary(result, started)
 
@@ -218,7 +218,8 @@ def regenerate(
     loaded = time.perf_counter() - started
     result = regenerate_section(folder, section, model_backend, seed=seed, prompt=prompt, denoising=denoising,
                                 model=model, device=device.value, batch_size=batch_size,
-                                progress=_progress_factory("re-rendering"), groove_root=groove_root)
+                                progress=_progress_factory("re-rendering"), groove_root=groove_root,
+                                on_warning=warning)
     result = dataclasses.replace(result, stage_s={"load": loaded, **result.stage_s})
     _summary(result, started)
     if result.changed_samples:

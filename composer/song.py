@@ -13,7 +13,7 @@ import platform
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
@@ -78,13 +78,17 @@ def plan_for_backend(outline: Outline, backend_name: str, overrides: Optional[di
 
 def render_outline(outline_path: Path, folder: Path, backend: SpectrogramBackend, *, model: Optional[str],
                    device: str, batch_size: Optional[int] = None,
-                   progress: Optional[ProgressFactory] = None) -> SongResult:
-    """Render an outline file into a song folder (a new take if the folder holds a song)."""
+                   progress: Optional[ProgressFactory] = None,
+                   on_warning: Optional[Callable[[str], None]] = None) -> SongResult:
+    """Render an outline file into a song folder (a new take if the folder holds a song). ``on_warning`` hears,
+    before any clip renders, of prompts the backend's text encoder will not read to the end."""
     started = time.perf_counter()
     outline = load_outline(outline_path)
     groove_root = Path(outline_path).resolve().parent
     plan = _plan(outline, backend)
     check_groove_files(plan, groove_root=groove_root)
+    for message in unread_prompt_warnings(plan, backend) if on_warning else ():
+        on_warning(message)
     stages = {"plan": time.perf_counter() - started}
     change = {"description": "render", "outline_file": str(Path(outline_path).resolve())}
     return _render_take(folder, outline, plan, backend, overrides={}, model=model, device=device,
@@ -102,10 +106,12 @@ def model_reference(model: str) -> str:
 def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend, *, seed: Optional[int],
                        prompt: Optional[str], denoising: Optional[float], device: str, batch_size: Optional[int] = None,
                        model: Optional[str] = None, progress: Optional[ProgressFactory] = None,
-                       groove_root: Optional[Path] = None) -> SongResult:
+                       groove_root: Optional[Path] = None,
+                       on_warning: Optional[Callable[[str], None]] = None) -> SongResult:
     """Re-render one section occurrence with a new seed/prompt; everything else stays sample-identical.
     ``model``: what the new take's manifest records as the model (default: the current take's).
-    ``groove_root``: the folder groove files are read from (default: the outline's folder at the first render)."""
+    ``groove_root``: the folder groove files are read from (default: the outline's folder at the first render).
+    ``on_warning``: as in ``render_outline``, for the clips this re-renders."""
     started = time.perf_counter()
     manifest = read_manifest(folder)
     if json.loads(json.dumps(backend.describe())) != manifest["backend"].get("identity"):
@@ -145,6 +151,8 @@ def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend,
     change = {"description": f"regenerate {section.name}:{section.occurrence}", "section": section.name,
               "occurrence": section.occurrence, "seed": overrides[key].seed, "prompt": overrides[key].prompt,
               "denoising": overrides[key].denoising, "changed_clips": changed}
+    for message in unread_prompt_warnings(plan, backend, clips=changed) if on_warning else ():
+        on_warning(message)
     span = changed_span(plan, changed) if changed else None
     if span:
         change["changed_samples"] = list(span)
@@ -156,6 +164,30 @@ def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend,
                           based_on_take=int(manifest["take"]))
     return replace(result, changed_samples=span, changed_outside=change.get("changed_outside_span", 0),
                    previous_version=manifest.get("composer_version"))
+
+
+def unread_prompt_warnings(plan: Plan, backend: SpectrogramBackend,
+                           clips: Optional[Sequence[int]] = None) -> list[str]:
+    """A warning per prompt of ``clips`` (default: all) whose end the backend's text encoder cuts off, naming
+    the sections that use it and the words left out: past the limit go the outline's style, key and tempo."""
+    users: dict[str, list[str]] = {}
+    for index in range(len(plan.clips)) if clips is None else clips:
+        clip = plan.clips[index]
+        label = plan.sections[clip.section_index].label
+        for prompt, what in ((clip.prompt_a, "prompt"), (clip.prompt_b, "prompt"),
+                             (clip.negative_prompt, "negative prompt")):
+            entry = label if what == "prompt" else f"{label} ({what})"
+            if prompt and entry not in users.setdefault(prompt, []):
+                users[prompt].append(entry)
+    warnings = []
+    for prompt, names in users.items():
+        tail = backend.unread_prompt_text(prompt)
+        if tail:
+            warnings.append(
+                f"{', '.join(names)}: the {backend.name} model reads the first {backend.prompt_token_limit} tokens "
+                f"of a prompt and ignores the rest of this one: {tail!r}; shorten the section prompt or the "
+                "outline's style")
+    return warnings
 
 
 def check_regenerate(folder: Path, manifest: dict[str, Any], *, selector: str,

@@ -105,6 +105,16 @@ class SpectrogramBackend(abc.ABC):
         """True if ``render`` honours ``ClipRequest.prefix_audio`` (outpaints after a known start)."""
         return False
 
+    def unread_prompt_text(self, prompt: str) -> str:
+        """The end of ``prompt`` this backend's text encoder cuts off ('' when it reads all of it), so the CLI
+        can say which words a render ignores. Backends whose encoder reads any length keep this default."""
+        return ""
+
+    @property
+    def prompt_token_limit(self) -> int | None:
+        """Tokens of a prompt the text encoder reads (None: no limit)."""
+        return None
+
     @abc.abstractmethod
     def describe(self) -> dict[str, Any]:
         """JSON-able identity for the manifest and the clip-cache key.

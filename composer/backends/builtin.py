@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from composer.backends.base import ClipRequest, SpectrogramBackend, torch_device
+from composer.backends.prompt_length import unread_tail
 from composer.codec.params import SpectrogramParams, samples_for_frames
 from composer.errors import ModelFolderError, RenderError
 from composer.seeds import derive_seed
@@ -102,6 +103,18 @@ class BuiltinBackend(SpectrogramBackend):
     def noise_schedule(self) -> dict[str, Any]:
         """The model's scheduler config (betas, prediction type); the reference loop builds PNDM on it."""
         return dict(self.model.scheduler_config)
+
+    @property
+    def prompt_token_limit(self) -> int:
+        return self.model.text.max_tokens - 2  # [CLS] and [SEP] take two places
+
+    def unread_prompt_text(self, prompt: str) -> str:
+        tokenizer = self.text_encoder().tokenizer
+
+        def count_tokens(text: str) -> int:
+            return len(tokenizer(text, add_special_tokens=False, verbose=False).input_ids)
+
+        return unread_tail(prompt, count_tokens=count_tokens, max_tokens=self.prompt_token_limit)
 
     def describe(self) -> dict[str, Any]:
         scheduler = {k: v for k, v in self.model.scheduler_config.items() if k != "_diffusers_version"}

@@ -23,6 +23,7 @@ import torch
 
 from composer.backends.base import ClipRequest, SpectrogramBackend, torch_device
 from composer.backends.interpolation import lerp, slerp
+from composer.backends.prompt_length import unread_tail
 from composer.backends.prompt_weights import has_weights, parse_weighted_prompt
 from composer.backends.model_folder import (
     DiffusionComponents,
@@ -112,6 +113,20 @@ class RiffusionBackend(SpectrogramBackend):
     def noise_schedule(self) -> dict[str, Any]:
         """The folder's scheduler config (betas, prediction type); the reference loop builds PNDM on it."""
         return dict(self.components.scheduler.config)
+
+    @property
+    def prompt_token_limit(self) -> int:
+        return self.components.tokenizer.model_max_length - 2  # 75 for CLIP: BOS and EOS take two of 77
+
+    def unread_prompt_text(self, prompt: str) -> str:
+        """Counted as ``_embed`` encodes: emphasis brackets are not tokens, each fragment is tokenized alone."""
+        tokenizer = self.components.tokenizer
+
+        def count_tokens(text: str) -> int:
+            return sum(len(tokenizer(part, add_special_tokens=False, verbose=False).input_ids)
+                       for part, _ in parse_weighted_prompt(text))
+
+        return unread_tail(prompt, count_tokens=count_tokens, max_tokens=self.prompt_token_limit)
 
     def describe(self) -> dict[str, Any]:
         scheduler = self.components.scheduler
