@@ -17,6 +17,7 @@ from rich.table import Table
 
 from composer import __version__ as composer_version
 from composer.cli_console import console, error, labelled, out, system_error_message, warning
+from composer.cli_paths import PATH, non_empty_path
 from composer.errors import ComposerError
 from composer.files import InterruptedAfterCommit
 from composer.seeds import SEED_LIMIT
@@ -135,8 +136,9 @@ def _progress_factory(description: str):
 @app.command()
 @friendly_errors
 def render(
-    outline: Annotated[Path, typer.Argument(help="Song outline YAML file.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Song folder to write (created if missing).")],
+    outline: Annotated[Path, typer.Argument(parser=non_empty_path, help="Song outline YAML file.")],
+    output: Annotated[Path, typer.Option("--output", "-o", **PATH,
+                                         help="Song folder to write (created if missing).")],
     backend: Annotated[Optional[str], typer.Option(help="Backend name (see `composer backends`); default: "
                                                    "builtin, the model inside the package.")] = None,
     model: Annotated[Optional[str], typer.Option(help="Model folder or hub id (riffusion backend).")] = None,
@@ -175,7 +177,7 @@ def render(
 @app.command()
 @friendly_errors
 def regenerate(
-    folder: Annotated[Path, typer.Argument(help="Song folder made by `composer render`.")],
+    folder: Annotated[Path, typer.Argument(parser=non_empty_path, help="Song folder made by `composer render`.")],
     section: Annotated[str, typer.Option(
         help="Section to redo: NAME (its first occurrence), NAME:OCCURRENCE (chorus:2) or an index.")],
     seed: Annotated[Optional[int], typer.Option(min=0, max=SEED_LIMIT - 1,
@@ -237,7 +239,7 @@ def regenerate(
 @app.command()
 @friendly_errors
 def plan(
-    outline: Annotated[Path, typer.Argument(help="Song outline YAML file.")],
+    outline: Annotated[Path, typer.Argument(parser=non_empty_path, help="Song outline YAML file.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the full plan as JSON.")] = False,
     backend: Annotated[Optional[str], typer.Option(help="Plan for this backend's sample rate and clip length.")] = None,
 ) -> None:
@@ -264,7 +266,7 @@ def plan(
 
 @app.command()
 @friendly_errors
-def takes(folder: Annotated[Path, typer.Argument(help="Song folder.")]) -> None:
+def takes(folder: Annotated[Path, typer.Argument(parser=non_empty_path, help="Song folder.")]) -> None:
     """List the takes of a song folder (every render and regeneration is kept)."""
     from composer.song_folder import list_takes
 
@@ -279,7 +281,7 @@ def takes(folder: Annotated[Path, typer.Argument(help="Song folder.")]) -> None:
 @app.command()
 @friendly_errors
 def restore(
-    folder: Annotated[Path, typer.Argument(help="Song folder.")],
+    folder: Annotated[Path, typer.Argument(parser=non_empty_path, help="Song folder.")],
     take: Annotated[int, typer.Option(min=1, help="Take number to make current (see `composer takes`).")],
 ) -> None:
     """Go back to an earlier take (the current one is kept too)."""
@@ -331,7 +333,7 @@ def list_templates() -> None:
 @friendly_errors
 def new(
     template: Annotated[str, typer.Option(help="Template name (see `composer templates`).")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Outline file to write.")],
+    output: Annotated[Path, typer.Option("--output", "-o", **PATH, help="Outline file to write.")],
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Start a new outline from a template."""
@@ -360,8 +362,9 @@ def backends() -> None:
 @app.command()
 @friendly_errors
 def evaluate(
-    folder: Annotated[Path, typer.Argument(help="Song folder to measure.")],
-    against: Annotated[Optional[Path], typer.Option(help="An older song.wav: report which samples changed.")] = None,
+    folder: Annotated[Path, typer.Argument(parser=non_empty_path, help="Song folder to measure.")],
+    against: Annotated[Optional[Path], typer.Option(
+        **PATH, help="An older song.wav: report which samples changed.")] = None,
 ) -> None:
     """Measure tempo, beat alignment, joints, structure and loudness; writes evaluation.json."""
     from composer.evaluation import evaluate_song
@@ -415,7 +418,7 @@ def evaluate(
 @app.command("evaluate-templates")
 @friendly_errors
 def evaluate_templates(
-    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for one song folder per template "
+    output: Annotated[Path, typer.Option("--output", "-o", **PATH, help="Folder for one song folder per template "
                                          "plus templates_report.md / .json.")],
     templates: Annotated[Optional[str], typer.Option(help="Comma-separated template names (default: all).")] = None,
     backend: Annotated[Optional[str], typer.Option(help="Backend name (default: the default backend).")] = None,
@@ -478,7 +481,8 @@ def bench(
              "(DPM-Solver++, 20 steps). The baseline always runs 50 PNDM steps.")] = "folder",
     threads: Annotated[Optional[int], typer.Option(
         min=1, max=MAX_CPU_THREADS, help="torch CPU threads (default: torch's choice).")] = None,
-    json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write every figure to this file.")] = None,
+    json_out: Annotated[Optional[Path], typer.Option(
+        "--json", **PATH, help="Also write every figure to this file.")] = None,
 ) -> None:
     """Time whole songs end to end: per-stage seconds, real-time factor, peak memory, speed-up over a baseline."""
     from composer.bench import bench_baseline, bench_song, speedup, summarize

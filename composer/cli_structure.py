@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from composer.cli_console import error, out, system_error_message
+from composer.cli_paths import PATH, non_empty_path
 from composer.errors import ComposerError, PlanError
 from composer.files import write_text_atomic
 from composer.outline_model import (
@@ -121,7 +122,7 @@ def sample(
     bpm: Annotated[float, typer.Option(help=(
         f"Tempo in beats per minute of the time signature's beat unit: {MIN_BPM}-{MAX_BPM} in x/4, "
         f"up to {MAX_BPM * 2} in x/8."))],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Outline YAML file to write.")],
+    output: Annotated[Path, typer.Option("--output", "-o", **PATH, help="Outline YAML file to write.")],
     seed: Annotated[int, typer.Option(min=0, max=SEED_LIMIT - 1, help="Seed: same seed, same outline.")] = 0,
     time_signature: Annotated[str, typer.Option("--time-signature", help="Metre such as 4/4, 3/4, 6/8.")] = "4/4",
     title: Annotated[Optional[str], typer.Option(help="Song title (default: 'Learned <genre> form').")] = None,
@@ -162,7 +163,7 @@ def sample(
 @structure_app.command()
 @friendly_errors
 def score(
-    outline: Annotated[Path, typer.Argument(help="Outline YAML file with a form list.")],
+    outline: Annotated[Path, typer.Argument(parser=non_empty_path, help="Outline YAML file with a form list.")],
     genre: Annotated[Optional[Genre], typer.Option(
         help="Genre to compare the form with (default: a learned form's own genre, else any).")] = None,
 ) -> None:
@@ -199,10 +200,10 @@ def score(
 @structure_app.command()
 @friendly_errors
 def train(
-    output: Annotated[Path, typer.Option("--out", "-o", help=(
+    output: Annotated[Path, typer.Option("--out", "-o", **PATH, help=(
         f"Model JSON to write; name the shipped one ({DEFAULT_OUT.relative_to(DEFAULT_OUT.parents[2])}) "
         "to replace it."))],
-    data: Annotated[Path, typer.Option(help="structures.jsonl of the song-structure corpus.")] = DEFAULT_DATA,
+    data: Annotated[Path, typer.Option(**PATH, help="structures.jsonl of the song-structure corpus.")] = DEFAULT_DATA,
 ) -> None:
     """Fit the form model on the train split, tune it on validation, write its JSON."""
     if not data.is_file():
@@ -216,9 +217,9 @@ def train(
 @structure_app.command()
 @friendly_errors
 def evaluate(
-    data: Annotated[Path, typer.Option(help="structures.jsonl of the song-structure corpus.")] = DEFAULT_DATA,
-    model: Annotated[Optional[Path], typer.Option(help="Model JSON (default: the shipped one).")] = None,
-    output: Annotated[Path, typer.Option("--out", "-o", help="JSON report to write.")] = DEFAULT_REPORT,
+    data: Annotated[Path, typer.Option(**PATH, help="structures.jsonl of the song-structure corpus.")] = DEFAULT_DATA,
+    model: Annotated[Optional[Path], typer.Option(**PATH, help="Model JSON (default: the shipped one).")] = None,
+    output: Annotated[Path, typer.Option("--out", "-o", **PATH, help="JSON report to write.")] = DEFAULT_REPORT,
 ) -> None:
     """Log-likelihood of unseen test songs against unigram/first-order baselines, sampled vs real forms.
 

@@ -150,3 +150,21 @@ def test_writing_under_a_file_names_the_file_that_is_in_the_way(tmp_path):
     result = invoke("new", "--template", "pop", "-o", tmp_path / "two.yaml" / "y.yaml")
     assert result.exit_code == 5 and f"{tmp_path / 'two.yaml'} is a file, not a folder" in result.output
     assert (tmp_path / "two.yaml").read_text() == TWO_SECTION_OUTLINE
+
+
+@pytest.mark.parametrize("args", [
+    ["render", "song.yaml", "-o", ""],  # -o "$OUT" with OUT unset: would write into the current folder
+    ["render", "song.yaml", "-o", "  "],
+    ["new", "-o", ""],
+    ["structure", "sample", "--genre", "pop", "--duration", "3:00", "-o", ""],
+    ["bench", "--json", ""],
+    ["takes", ""],
+    ["regenerate", "", "--section", "a"],
+    ["evaluate", "song", "--against", ""],
+])
+def test_an_empty_path_is_refused_not_read_as_the_current_folder(tmp_path, monkeypatch, args):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "song.yaml").write_text(TWO_SECTION_OUTLINE)
+    result = invoke(*args)
+    assert result.exit_code == 2 and "an empty path" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["song.yaml"]  # nothing written
