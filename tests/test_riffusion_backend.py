@@ -17,6 +17,7 @@ from composer.backends.riffusion import (
     RiffusionBackend,
     TinyRandomBackend,
     batch_requests,
+    img2img_start,
     load_backend_from_folder,
 )
 from composer.backends.tiny_pipeline import build_tiny_pipeline_folder, ensure_tiny_pipeline_folder
@@ -133,15 +134,56 @@ def test_alpha_zero_is_the_pure_prompt_a_seed_a_render(backend: RiffusionBackend
     assert not np.allclose(interpolated, other_seed)
 
 
-def test_init_audio_steers_img2img_unless_strength_is_one(backend: RiffusionBackend) -> None:
-    init = click_track(HALF_SECOND)
-    text_only, strength_one, img2img = backend.render([
+def riffusion_start(steps: int, strength: float, *, steps_offset: int, num_timesteps: int) -> tuple[int, int]:
+    """Riffusion's interpolate_img2img, restated: (index of the timestep the seed image is noised at, index of the
+    first timestep run)."""
+    init_timestep = min(int(steps * strength) + steps_offset, steps)
+    return num_timesteps - init_timestep, max(steps - init_timestep + steps_offset, 0)
+
+
+@pytest.mark.parametrize("strength", [round(0.01 * n, 2) for n in range(1, 101)])
+def test_img2img_starts_where_riffusion_starts_with_pndm(strength: float) -> None:
+    # PNDM (skip_prk_steps, as riffusion-model-v1) has 51 timesteps for 50 steps: the two indices agree
+    noised_at, first_run = riffusion_start(50, strength, steps_offset=1, num_timesteps=51)
+    assert img2img_start(50, strength, steps_offset=1) == first_run == noised_at
+
+
+def test_img2img_start_at_the_ends_of_the_range() -> None:
+    assert img2img_start(50, 1.0, steps_offset=1) == 1  # t=961: the seed image keeps 8.5% of its amplitude
+    assert img2img_start(50, 0.75, steps_offset=1) == 13
+    assert img2img_start(50, 0.01, steps_offset=1) == 50  # PNDM's last timestep alone
+    assert img2img_start(50, 1.0, steps_offset=0) == 0
+
+
+def test_init_audio_steers_img2img_even_at_strength_one(backend: RiffusionBackend) -> None:
+    # as in Riffusion, strength 1.0 noises the seed image at the second timestep rather than starting from
+    # pure noise, so the image still shows through; without init audio a clip starts from pure noise
+    text_only, strength_one, other_init, img2img = backend.render([
         request(alpha=0.5),
-        request(alpha=0.5, init_audio=init, denoising=1.0),
-        request(alpha=0.5, init_audio=init, denoising=0.4),
+        request(alpha=0.5, init_audio=click_track(HALF_SECOND), denoising=1.0),
+        request(alpha=0.5, init_audio=click_track(HALF_SECOND)[::-1].copy(), denoising=1.0),
+        request(alpha=0.5, init_audio=click_track(HALF_SECOND), denoising=0.4),
     ])
-    assert np.array_equal(text_only, strength_one)
+    assert not np.allclose(text_only, strength_one)
+    assert not np.allclose(strength_one, other_init)
     assert not np.allclose(text_only, img2img)
+
+
+def unet_calls(backend: RiffusionBackend, monkeypatch: pytest.MonkeyPatch, clip: ClipRequest) -> int:
+    calls = []
+    unet = backend._unet
+    monkeypatch.setattr(backend, "_unet", lambda *args, **kwargs: calls.append(1) or unet(*args, **kwargs))
+    backend.render([clip])
+    monkeypatch.setattr(backend, "_unet", unet)
+    return len(calls)
+
+
+def test_pndm_steps_run_as_in_riffusion(backend: RiffusionBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+    init = click_track(HALF_SECOND)
+    assert unet_calls(backend, monkeypatch, request()) == 7  # text only: PNDM's 6 + 1 timesteps
+    assert unet_calls(backend, monkeypatch, request(init_audio=init, denoising=1.0)) == 6
+    assert unet_calls(backend, monkeypatch, request(init_audio=init, denoising=0.5)) == 4  # int(3) + offset 1
+    assert unet_calls(backend, monkeypatch, request(init_audio=init, denoising=0.05)) == 1
 
 
 def test_guidance_at_or_below_one_follows_the_prompt_alone(backend: RiffusionBackend) -> None:

@@ -139,6 +139,8 @@ class RiffusionBackend(SpectrogramBackend):
             "dtype": str(self.dtype).removeprefix("torch."),
             "device": self.device.type,
             "vae_scale_factor": self.vae_scale_factor,
+            # where img2img starts in the schedule: Riffusion's count (strength 1.0 keeps some of the seed image)
+            "img2img_start": "riffusion",
         }
 
     @contextlib.contextmanager
@@ -177,7 +179,7 @@ class RiffusionBackend(SpectrogramBackend):
                 outputs[index] = audio
         return [outputs[i] for i in range(len(requests))]
 
-    def _schedule_key(self, request: ClipRequest) -> tuple[int, int, float]:
+    def _schedule_key(self, request: ClipRequest) -> tuple[int, int, float | None]:
         return self.width_for_samples(request.num_samples), request.steps, effective_strength(request)
 
     def render_reference_clip(self, request: ClipRequest, *, scheduler: Any) -> np.ndarray:
@@ -194,16 +196,17 @@ class RiffusionBackend(SpectrogramBackend):
         if scheduler is None:
             scheduler = type(parts.scheduler).from_config(parts.scheduler.config)  # fresh state per batch
         scheduler.set_timesteps(steps, device=self.device)
-        # img2img skips the first (1 - strength) of the schedule; at least one step runs
-        start = steps - min(max(int(steps * strength), 1), steps)
-        timesteps = scheduler.timesteps[start * scheduler.order:]
+        start = 0 if strength is None else min(
+            img2img_start(steps, strength, steps_offset=int(scheduler.config.get("steps_offset", 0))) * scheduler.order,
+            len(scheduler.timesteps) - 1)  # at least one step runs
+        timesteps = scheduler.timesteps[start:]
         if hasattr(scheduler, "set_begin_index"):  # multistep schedulers (DPM-Solver++); PNDM has none
-            scheduler.set_begin_index(start * scheduler.order)
+            scheduler.set_begin_index(start)
 
         latent_shape = (parts.unet.config.in_channels, self.codec.params.n_mels // self.vae_scale_factor,
                         width // self.vae_scale_factor)
         noise = torch.stack([interpolated_noise(r, shape=latent_shape) for r in requests]).to(self.device, self.dtype)
-        if strength >= 1.0:
+        if strength is None:
             latents = noise * scheduler.init_noise_sigma
         else:
             with self.timed("vae_encode"):
@@ -412,9 +415,18 @@ def _phase_generator(request: ClipRequest) -> torch.Generator:
     return torch.Generator().manual_seed(derive_seed(request.seed_a, "riffusion-griffin-lim"))
 
 
-def effective_strength(request: ClipRequest) -> float:
-    """img2img strength; 1.0 (text-to-audio from pure noise) when there is no init audio."""
-    return 1.0 if request.init_audio is None else float(request.denoising)
+def effective_strength(request: ClipRequest) -> float | None:
+    """img2img strength; None (text to audio, from pure noise through the whole schedule) without init audio."""
+    return None if request.init_audio is None else float(request.denoising)
+
+
+def img2img_start(steps: int, strength: float, *, steps_offset: int) -> int:
+    """The scheduler step an img2img clip starts at, counted as Riffusion's pipeline did: int(steps x strength)
+    plus the scheduler's ``steps_offset`` steps are run, at most ``steps``. At strength 1.0 with
+    riffusion-model-v1's PNDM (offset 1) the first of PNDM's 51 timesteps is skipped, so the seed image is
+    noised at t=961 and keeps 8.5% of its amplitude; a strength below 1/steps runs PNDM's last step alone."""
+    run = min(int(steps * strength) + steps_offset, steps)
+    return max(steps - run + steps_offset, 0)
 
 
 def interpolated_noise(request: ClipRequest, *, shape: tuple[int, ...]) -> torch.Tensor:
