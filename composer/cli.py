@@ -40,6 +40,17 @@ class Device(str, enum.Enum):
     cuda = "cuda"
 
 
+class Sampler(str, enum.Enum):
+    """The riffusion and tiny-random backends' scheduler: the model folder's own or DPM-Solver++."""
+
+    folder = "folder"
+    dpm = "dpm++"
+
+
+SAMPLER_HELP = ("riffusion/tiny-random: 'folder' (the model's own scheduler, PNDM at 50 steps for Riffusion) or "
+                "'dpm++' (DPM-Solver++, 20 steps; new clip-cache keys)")
+
+
 def friendly_errors(func: F) -> F:
     """Turn composer's own errors into a message and their exit code; never a traceback."""
 
@@ -146,6 +157,7 @@ def render(
     batch_size: Annotated[Optional[int], typer.Option(
         min=1, max=64, help="Clips handed to the model per call (default: the backend's; 4 on a CPU, "
                             "32 for riffusion on CUDA).")] = None,
+    scheduler: Annotated[Sampler, typer.Option(help=SAMPLER_HELP + "; regenerate keeps it.")] = Sampler.folder,
 ) -> None:
     """Render an outline into a song folder: song.wav, song.mid, spectrogram.png, manifest.json."""
     from composer.backends.registry import load_backend
@@ -166,7 +178,7 @@ def render(
     model = model_reference(model) if model else None
     _quiet_model_loading()
     started = time.perf_counter()
-    model_backend = load_backend(name, model=model, device=device.value)
+    model_backend = load_backend(name, model=model, device=device.value, scheduler=scheduler.value)
     loaded = time.perf_counter() - started
     result = render_outline(outline, output, model_backend, model=model, device=device.value, batch_size=batch_size,
                             progress=_progress_factory("rendering clips"), on_warning=warning)
@@ -216,7 +228,8 @@ def regenerate(
     model = model_reference(model) if model else manifest["backend"].get("model")
     _quiet_model_loading()
     started = time.perf_counter()
-    model_backend = load_backend(manifest["backend"]["name"], model=model, device=device.value)
+    model_backend = load_backend(manifest["backend"]["name"], model=model, device=device.value,
+                                 scheduler=(manifest["backend"].get("identity") or {}).get("sampler", "folder"))
     loaded = time.perf_counter() - started
     result = regenerate_section(folder, section, model_backend, seed=seed, prompt=prompt, denoising=denoising,
                                 model=model, device=device.value, batch_size=batch_size,
@@ -476,9 +489,8 @@ def bench(
     baseline_clips: Annotated[Optional[int], typer.Option(
         min=1, help="Time only this many baseline clips and extrapolate their per-clip time to the song.")] = None,
     use_compile: Annotated[bool, typer.Option("--compile", help="torch.compile the UNet (first clips pay for it).")] = False,
-    scheduler: Annotated[str, typer.Option(
-        help="riffusion/tiny-random: 'folder' (the model's own, PNDM for Riffusion, 50 steps) or 'dpm++' "
-             "(DPM-Solver++, 20 steps). The baseline always runs 50 PNDM steps.")] = "folder",
+    scheduler: Annotated[Sampler, typer.Option(
+        help=SAMPLER_HELP + ". The baseline always runs 50 PNDM steps.")] = Sampler.folder,
     threads: Annotated[Optional[int], typer.Option(
         min=1, max=MAX_CPU_THREADS, help="torch CPU threads (default: torch's choice).")] = None,
     json_out: Annotated[Optional[Path], typer.Option(
@@ -512,7 +524,7 @@ def bench(
     for seconds in lengths:
         runs = [bench_song(outline, backend_name=name, model=model, device=device.value, duration_s=seconds,
                            regenerate=None if regenerate == "none" else regenerate, batch_size=batch_size,
-                           compile=use_compile, scheduler=scheduler) for _ in range(repeats)]
+                           compile=use_compile, scheduler=scheduler.value) for _ in range(repeats)]
         entry = results[f"{seconds / 60:g} min"] = {"summary": summarize(runs), "runs": runs}
         s = entry["summary"]
         stages = ", ".join(f"{k} {v:.2f}s" for k, v in s["median_stage_s"].items())
@@ -538,7 +550,7 @@ def bench(
         from composer.bench import environment
 
         write_json_atomic(json_out, {"backend": name, "model": model, "template": template, "device": device.value,
-                                     "batch_size": batch_size, "compile": use_compile, "scheduler": scheduler,
+                                     "batch_size": batch_size, "compile": use_compile, "scheduler": scheduler.value,
                                      "environment": environment(),
                                      "results": results})
 

@@ -112,3 +112,34 @@ def test_error_text_is_not_read_as_markup(tmp_path):
     path.write_text(GOOD.replace("form: [a, b, a]", "form: [a, '[red]x[/red]']"))
     result = runner.invoke(app, ["plan", str(path)])
     assert result.exit_code == 2 and "'[red]x[/red]' is not defined" in result.output
+
+
+def test_render_with_dpm_solver_and_regenerate_keeps_it(tmp_path):
+    import soundfile
+
+    from conftest import TWO_SECTION_OUTLINE
+
+    (tmp_path / "song.yaml").write_text(TWO_SECTION_OUTLINE)
+    folder = tmp_path / "song"
+    result = runner.invoke(app, ["render", str(tmp_path / "song.yaml"), "-o", str(folder), "--backend", "tiny-random",
+                                 "--scheduler", "dpm++"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["backend"]["identity"]["sampler"] == "dpm++"
+    assert manifest["backend"]["identity"]["scheduler"] == "DPMSolverMultistepScheduler"
+    before, _ = soundfile.read(folder / "song.wav", dtype="int16")
+    result = runner.invoke(app, ["regenerate", str(folder), "--section", "b", "--seed", "4"])
+    assert result.exit_code == 0, result.output  # loaded with DPM-Solver++ again, so the identity matches
+    after, _ = soundfile.read(folder / "song.wav", dtype="int16")
+    lo, _ = json.loads((folder / "manifest.json").read_text())["change"]["changed_samples"]
+    assert (before[:lo] == after[:lo]).all() and not (before[lo:] == after[lo:]).all()
+
+
+def test_the_builtin_backend_refuses_another_scheduler(tmp_path):
+    from conftest import TWO_SECTION_OUTLINE
+
+    (tmp_path / "song.yaml").write_text(TWO_SECTION_OUTLINE)
+    result = runner.invoke(app, ["render", str(tmp_path / "song.yaml"), "-o", str(tmp_path / "song"),
+                                 "--scheduler", "dpm++"])
+    assert result.exit_code != 0 and "one sampler" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "song").exists()

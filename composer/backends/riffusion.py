@@ -136,6 +136,8 @@ class RiffusionBackend(SpectrogramBackend):
             "weights": self._weights_hash,
             "codec": self.codec.params.to_dict(),
             "scheduler": type(scheduler).__name__,
+            # --scheduler: the folder's own or dpm++ (regenerate loads the backend with the same)
+            "sampler": self.scheduler_choice,
             "dtype": str(self.dtype).removeprefix("torch."),
             "device": self.device.type,
             "vae_scale_factor": self.vae_scale_factor,
