@@ -410,7 +410,8 @@ def evaluate(
                   "same > different")
     loudness = report["loudness"]
     table.add_row("largest loudness jump (not asked by gain_db)",
-                  f"{loudness['max_unasked_jump_db']:.1f} dB (raw {loudness['max_jump_db']:.1f} dB)",
+                  f"{loudness['max_unasked_jump_db']:.1f} dB (raw {loudness['max_jump_db']:.1f} dB)"
+                  if loudness["max_unasked_jump_db"] is not None else "n/a (fewer than two sections of 0.4 s or more)",
                   f"<= {targets['max_section_loudness_jump_db']} dB")
     if "against" in report:
         table.add_row("changed samples vs --against", _against_in_words(report["against"]),

@@ -30,7 +30,9 @@ def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, 
     from composer.analysis.structure import (
         boundary_f_measure, chance_boundary_f_measure, estimated_boundaries_s, section_similarity,
     )
-    from composer.analysis.tempo import MIN_PULSE_STRENGTH, beat_f_measure, track_beats_s, windowed_tempo
+    from composer.analysis.tempo import (
+        MIN_PULSE_STRENGTH, beat_f_measure, strongest_pulse, track_beats_s, windowed_tempo,
+    )
 
     manifest, audio, rate = _read_take(Path(folder))
     if against is not None:  # read first: a wrong file fails before the analysis, not after
@@ -53,27 +55,35 @@ def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, 
     windows = windowed_tempo(audio, sample_rate_hz=rate, planned_bpm=bpm, pulse_bpm=pulse_bpm)
     within = [w.level is not None for w in windows]
 
-    def beats_f(lo_s: float, hi_s: float) -> tuple[float, str]:
-        """Beat F against the beat-unit grid or the felt-pulse grid, whichever the tracker followed."""
+    tempi = [bpm, global_bpm, *([pulse_bpm] if pulse_bpm else [])]
+
+    def beats_f(lo_s: float, hi_s: float) -> tuple[float, Optional[str], Optional[float]]:
+        """(beat F, the grid it was scored on, pulse strength) against the beat-unit grid or the felt-pulse
+        grid, whichever the tracker followed. Audio without a pulse scores 0: seeded with the planned tempo, the
+        tracker lays its beats on the grid over a steady tone too."""
+        pulse = strongest_pulse(audio[int(lo_s * rate):int(hi_s * rate)], bpms=tempi, sample_rate_hz=rate)
+        if pulse is not None and pulse < MIN_PULSE_STRENGTH:
+            return 0.0, None, pulse
         inside = lambda t: t[(t >= lo_s) & (t < hi_s)]  # noqa: E731
         scores = {"beat": beat_f_measure(tracked_s=inside(tracked), planned_s=inside(beat_samples / rate))}
         if pulse_samples is not None:
             scores["pulse"] = beat_f_measure(tracked_s=inside(tracked), planned_s=inside(pulse_samples / rate))
         level = max(scores, key=lambda name: scores[name])
-        return scores[level], level
+        return scores[level], level, pulse
 
     per_section = []
     for s in sections:
         lo, hi = s["start_s"], s["end_s"]
-        f_measure, _ = beats_f(lo, hi)
+        f_measure, _, _ = beats_f(lo, hi)
         per_section.append({
             "name": s["name"], "occurrence": s["occurrence"], "start_s": lo, "end_s": hi,
             "beat_f_measure": f_measure,
             "loudness_lufs": integrated_lufs(audio[s["start_sample"]:s["end_sample"]], sample_rate_hz=rate),
         })
-    # neighbours whose loudness is measured (a section shorter than one 400-ms gating block has none)
-    pairs = [(a, b) for a, b in zip(per_section, per_section[1:])
-             if a["loudness_lufs"] is not None and b["loudness_lufs"] is not None]
+    # each measured section against the next measured one: a section shorter than one 400-ms gating block has
+    # no loudness, and the step across it (with the gain_db it asks for) is still a step
+    measured = [s for s in per_section if s["loudness_lufs"] is not None]
+    pairs = list(zip(measured, measured[1:]))
     jumps = [abs(b["loudness_lufs"] - a["loudness_lufs"]) for a, b in pairs]
     # the outline may ask for a jump (gain_db); the target is on what it did not ask for
     asked = [_gain_db(manifest, b["name"]) - _gain_db(manifest, a["name"]) for a, b in pairs]
@@ -99,7 +109,7 @@ def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, 
     same, different = section_similarity(audio, [(s["name"], s["start_sample"], s["end_sample"]) for s in sections],
                                          sample_rate_hz=rate)
     comparable = bool(np.isfinite(same) and np.isfinite(different))
-    beat_f, beat_level = beats_f(0.0, duration_s + 1.0)
+    beat_f, beat_level, beat_pulse = beats_f(0.0, duration_s + 1.0)
     report: dict[str, Any] = {
         "song": str(folder), "take": manifest.get("take"), "backend": manifest["backend"]["name"],
         "duration_s": duration_s, "planned_bpm": bpm, "targets": TARGETS,
@@ -113,11 +123,13 @@ def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, 
             "windows_without_pulse": int(sum(w.pulse_strength < MIN_PULSE_STRENGTH for w in windows)),
             "octave_errors": int(sum(w.octave_error for w in windows)),
         },
-        "beats": {"f_measure": beat_f, "level": beat_level, "tracked": int(tracked.size),
-                  "planned": int(beat_samples.size)},
+        # level None: no pulse (pulse_strength under MIN_PULSE_STRENGTH), so no beat to score
+        "beats": {"f_measure": beat_f, "level": beat_level, "pulse_strength": beat_pulse,
+                  "tracked": int(tracked.size), "planned": int(beat_samples.size)},
         "sections": per_section,
-        "loudness": {"max_jump_db": max(jumps) if jumps else 0.0,
-                     "max_unasked_jump_db": max(unasked) if unasked else 0.0,
+        # None: fewer than two sections have a loudness, so there is no jump to measure
+        "loudness": {"max_jump_db": max(jumps) if jumps else None,
+                     "max_unasked_jump_db": max(unasked) if unasked else None,
                      "asked_jumps_db": asked},
         "joints": [{**asdict(score), "kind": kind, "time_s": score.sample / rate}
                    for score, kind in zip(seams, kinds)],

@@ -39,8 +39,9 @@ class TemplateRow:
     # mean similarity of same-name and of different-name section pairs (None when there is no such pair)
     same_name_similarity: Optional[float]
     different_name_similarity: Optional[float]
-    # largest loudness step between neighbouring sections beyond what the outline's gain_db asked for, dB
-    max_unasked_jump_db: float
+    # largest loudness step between neighbouring sections beyond what the outline's gain_db asked for, dB (None:
+    # fewer than two sections long enough to have a loudness)
+    max_unasked_jump_db: Optional[float]
     # wall time of the render, seconds
     render_s: float
 
@@ -59,7 +60,8 @@ class TemplateRow:
             "joints": self.joints_flagged == 0,
             "boundaries": boundaries,
             "repeats": self.same_name_similarity > self.different_name_similarity if comparable else None,
-            "loudness": self.max_unasked_jump_db <= TARGETS["max_section_loudness_jump_db"],
+            "loudness": None if self.max_unasked_jump_db is None
+            else self.max_unasked_jump_db <= TARGETS["max_section_loudness_jump_db"],
         }
 
 
@@ -119,7 +121,7 @@ def markdown_table(rows: Sequence[TemplateRow]) -> str:
             f"{mark(ok['boundaries'])} "
             f"| {figure(row.same_name_similarity, '.2f')} vs {figure(row.different_name_similarity, '.2f')} "
             f"{mark(ok['repeats'])} "
-            f"| {row.max_unasked_jump_db:.1f} dB {mark(ok['loudness'])} |"
+            f"| {figure(row.max_unasked_jump_db, '.1f')} dB {mark(ok['loudness'])} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -31,6 +31,8 @@ FLUX_RATIO_LIMIT = 1.5
 STEP_RATIO_LIMIT = 2.0
 #: a joint is flagged when the audio around it drops this far below the quietest it gets near other beats
 GAP_LIMIT_DB = -20.0
+#: "the quietest near other beats": this percentile of the beats' quietest 5 ms
+QUIET_PERCENTILE = 10
 #: the fewest reference bar lines; with fewer, every beat that is not a joint is a reference
 MIN_REFERENCES = 4
 
@@ -50,8 +52,8 @@ class SeamScore:
     max_step: float
     # the largest step within +/- 5 ms of the other beats around it (where the music's own transients are)
     local_max_step: float
-    # quietest 5-ms RMS within +/- 25 ms of the joint over the quietest near the other beats around it, dB
-    # (a dropout: far below 0)
+    # quietest 5-ms RMS within +/- 25 ms of the joint over the quietest near the other beats around it (their
+    # 10th percentile), dB (a dropout: far below 0)
     gap_db: float
     # True when a measure is beyond its limit
     flagged: bool
@@ -87,7 +89,11 @@ def seam_scores(audio: np.ndarray, *, joint_samples: list[int], neighbourhood: l
         ratio = float(near / reference) if reference > 0 else 0.0
         max_step = _max_step(audio, joint, guard)
         local_max = max((_max_step(audio, p, guard) for p in beats), default=max_step)
-        quietest = min((_quietest_rms(audio, p, guard) for p in beats), default=_quietest_rms(audio, joint, guard))
+        # a low percentile, not the minimum: one silent beat nearby (a stop, a song starting from silence) would
+        # otherwise set the reference to silence and hide every dropout around it
+        quiet_beats = [_quietest_rms(audio, p, guard) for p in beats]
+        quietest = float(np.percentile(quiet_beats, QUIET_PERCENTILE)) if quiet_beats else _quietest_rms(
+            audio, joint, guard)
         gap = _db(_quietest_rms(audio, joint, guard)) - _db(quietest)
         scores.append(SeamScore(
             sample=joint, flux_ratio=ratio, flux_checked=inside, max_step=max_step, local_max_step=local_max,

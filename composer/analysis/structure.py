@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+import warnings
+
 import librosa
 import mir_eval
 import numpy as np
 
 HOP_SAMPLES = 512
-#: bar features (standardised) that spread less than this across the song are one texture
-FLAT_FEATURES = 1e-3
+#: a song whose inner bars spread less than this in every MFCC (about dB) and chroma (0-1) dimension is one
+#: texture: silence or a steady tone measure 0, a chord 0.2 and 0.0, a 3-dB level step 5.7, the rendered
+#: templates 166-274 and 0.5-0.9
+FLAT_MFCC = 0.5
+FLAT_CHROMA = 0.01
+N_MFCC = 20
+#: added to the boundary window so that its edge is inside it whatever the rounding (mir_eval's is 10 us)
+EDGE_SLACK_S = 1e-4
 #: random forms drawn to estimate chance boundary F
 CHANCE_DRAWS = 500
 
 
-def section_features(audio: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
-    """Per-frame timbre + harmony features (standardised MFCC and chroma), shape (dims, frames)."""
+def raw_section_features(audio: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
+    """Per-frame timbre + harmony features (MFCC, then chroma), shape (N_MFCC + 12, frames)."""
     y = audio.astype(np.float32)
-    mfcc = librosa.feature.mfcc(y=y, sr=sample_rate_hz, n_mfcc=20, hop_length=HOP_SAMPLES)
-    chroma = librosa.feature.chroma_stft(y=y, sr=sample_rate_hz, hop_length=HOP_SAMPLES)
-    features = np.vstack([mfcc, chroma])
+    mfcc = librosa.feature.mfcc(y=y, sr=sample_rate_hz, n_mfcc=N_MFCC, hop_length=HOP_SAMPLES)
+    with warnings.catch_warnings():  # silence has no pitch to estimate the tuning from; chroma is 0 then
+        warnings.simplefilter("ignore", UserWarning)
+        chroma = librosa.feature.chroma_stft(y=y, sr=sample_rate_hz, hop_length=HOP_SAMPLES)
+    return np.vstack([mfcc, chroma])
+
+
+def section_features(audio: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
+    """``raw_section_features`` standardised per dimension, so timbre and harmony weigh alike."""
+    features = raw_section_features(audio, sample_rate_hz=sample_rate_hz)
     mean, std = features.mean(axis=1, keepdims=True), features.std(axis=1, keepdims=True) + 1e-8
     return (features - mean) / std
 
@@ -31,16 +46,28 @@ def estimated_boundaries_s(audio: np.ndarray, *, sample_rate_hz: int, count: int
     (the last few frames of the final fade) would otherwise look like a segment
     of its own.
     """
-    features = section_features(audio, sample_rate_hz=sample_rate_hz)
+    raw = raw_section_features(audio, sample_rate_hz=sample_rate_hz)
     frames_per_bar = bar_s * sample_rate_hz / HOP_SAMPLES
     # counted from the samples: the frame count (1 + samples // hop) falls just short of the last bar
     whole_bars = int(np.floor(len(audio) / (bar_s * sample_rate_hz) + 1e-6))
     if whole_bars < 2:  # one bar (or less) holds one segment, and clustering needs two samples
         return np.array([0.0])
     starts = np.round(np.arange(whole_bars + 1) * frames_per_bar).astype(int)
-    bars = np.stack([features[:, a:max(b, a + 1)].mean(axis=1) for a, b in zip(starts[:-1], starts[1:])], axis=1)
-    if float(np.ptp(bars, axis=1).max()) < FLAT_FEATURES:  # every bar alike (silence): no boundary to find;
-        return np.array([0.0])  # clustering would split ties at arbitrary, often exactly the planned, bars
+
+    def bar_means(features: np.ndarray) -> np.ndarray:
+        return np.stack([features[:, a:max(b, a + 1)].mean(axis=1) for a, b in zip(starts[:-1], starts[1:])], axis=1)
+
+    # the first and last bar always differ a little (their frames reach into the STFT's padding), so the
+    # bars between them tell whether the song changes at all
+    inner = bar_means(raw)[:, 1:-1] if whole_bars >= 4 else bar_means(raw)
+    spread = np.ptp(inner, axis=1)
+    if spread[:N_MFCC].max() < FLAT_MFCC and spread[N_MFCC:].max() < FLAT_CHROMA:
+        # every bar alike (silence, a steady tone, a click track): no boundary to find. Judged in the features'
+        # own units: standardising would blow rounding noise up to unit spread, and clustering would then pick
+        # the edge bars or split anywhere
+        return np.array([0.0])
+    mean, std = raw.mean(axis=1, keepdims=True), raw.std(axis=1, keepdims=True) + 1e-8
+    bars = bar_means((raw - mean) / std)
     k = max(1, min(count, bars.shape[1]))
     first_bars = librosa.segment.agglomerative(bars, k)
     return np.asarray(first_bars, dtype=np.float64) * bar_s
@@ -48,10 +75,12 @@ def estimated_boundaries_s(audio: np.ndarray, *, sample_rate_hz: int, count: int
 
 def boundary_f_measure(*, planned_s: np.ndarray, estimated_s: np.ndarray, duration_s: float,
                        window_s: float) -> float:
-    """mir_eval boundary detection F-measure (interior boundaries only)."""
+    """mir_eval boundary detection F-measure (interior boundaries only) within +/- ``window_s``, both ends
+    included: estimates and plan lie on bar lines, so one a whole window off sits exactly on the edge, where
+    rounding (mir_eval rounds boundaries to 10 us) would otherwise decide."""
     reference = _intervals(planned_s, duration_s)
     estimate = _intervals(estimated_s, duration_s)
-    _, _, f_measure = mir_eval.segment.detection(reference, estimate, window=window_s, trim=True)
+    _, _, f_measure = mir_eval.segment.detection(reference, estimate, window=window_s + EDGE_SLACK_S, trim=True)
     return float(f_measure)
 
 

@@ -46,6 +46,12 @@ def onset_envelope(audio: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
                                         hop_length=hop_samples(sample_rate_hz=sample_rate_hz))
 
 
+def fastest_readable_bpm(planned_bpm: float) -> float:
+    """Upper bound of the tempo estimate: librosa's 320 bpm, or twice the planned tempo where that is faster
+    (a 12/8 at 360 counts eighths at 360; capped at 320 the tracker could only follow every other one)."""
+    return max(320.0, 2.0 * planned_bpm)
+
+
 def track_beats_s(audio: np.ndarray, *, sample_rate_hz: int, bpm_hint: float) -> tuple[float, np.ndarray]:
     """(global tempo, beat times in seconds) from librosa's dynamic-programming tracker.
 
@@ -53,9 +59,12 @@ def track_beats_s(audio: np.ndarray, *, sample_rate_hz: int, bpm_hint: float) ->
     finer than the tracker's own lag-quantised estimate.
     """
     envelope = onset_envelope(audio, sample_rate_hz=sample_rate_hz)
-    tempo, beats = librosa.beat.beat_track(onset_envelope=envelope, sr=sample_rate_hz,
-                                           hop_length=hop_samples(sample_rate_hz=sample_rate_hz), start_bpm=bpm_hint,
-                                           units="time")
+    hop = hop_samples(sample_rate_hz=sample_rate_hz)
+    # beat_track would estimate the tempo itself with max_tempo=320
+    estimate = float(librosa.feature.tempo(onset_envelope=envelope, sr=sample_rate_hz, hop_length=hop,
+                                           start_bpm=bpm_hint, max_tempo=fastest_readable_bpm(bpm_hint))[0])
+    tempo, beats = librosa.beat.beat_track(onset_envelope=envelope, sr=sample_rate_hz, hop_length=hop,
+                                           bpm=estimate, units="time")
     beats = np.asarray(beats, dtype=np.float64)
     if beats.size >= 3:
         return 60.0 / float(np.median(np.diff(beats))), beats
@@ -81,6 +90,17 @@ def pulse_strength(envelope: np.ndarray, *, bpm: float, sample_rate_hz: int) -> 
     return max(float(detrended[:-k] @ detrended[k:]) / energy * n / (n - k) for k in range(max(lag - 2, 1), lag + 3))
 
 
+def strongest_pulse(audio: np.ndarray, *, bpms: list[float], sample_rate_hz: int) -> float | None:
+    """The clearest pulse (``pulse_strength``) of ``audio`` at any of ``bpms``; None when the audio is too short
+    to hold two periods of the slowest, so its pulse cannot be told."""
+    envelope = onset_envelope(audio, sample_rate_hz=sample_rate_hz)
+    hop = hop_samples(sample_rate_hz=sample_rate_hz)
+    usable = [bpm for bpm in bpms if bpm > 0]
+    if not usable or envelope.size < 2 * (round(60.0 / min(usable) * sample_rate_hz / hop) + 2):
+        return None
+    return max(pulse_strength(envelope, bpm=bpm, sample_rate_hz=sample_rate_hz) for bpm in usable)
+
+
 def windowed_tempo(audio: np.ndarray, *, sample_rate_hz: int, planned_bpm: float, pulse_bpm: float | None = None,
                    window_s: float = 10.0, tolerance: float = 0.02) -> list[TempoWindow]:
     """Tempo of consecutive ``window_s`` windows (the last partial window is kept if >= half a window).
@@ -98,12 +118,20 @@ def windowed_tempo(audio: np.ndarray, *, sample_rate_hz: int, planned_bpm: float
         chunk = envelope[start:start + frames_per_window]
         if chunk.size < frames_per_window // 2:
             break
-        # the tracker leans towards the tempo it starts from, so each level gets its own start; the reading
-        # with the clearer pulse is the window's tempo
+        # the tracker leans towards the tempo it starts from, so each level gets its own start. A reading that
+        # matches a level with a pulse wins; among equals the clearer pulse does (a periodic envelope correlates
+        # at least as well at twice its period, so strength alone would prefer a slower, wrong reading)
         readings = [float(librosa.feature.tempo(onset_envelope=chunk, sr=sample_rate_hz, hop_length=hop,
-                                                start_bpm=start_bpm, max_tempo=480.0)[0])
+                                                start_bpm=start_bpm, max_tempo=fastest_readable_bpm(planned_bpm))[0])
                     for start_bpm in levels.values()]
-        strength, tempo = max((pulse_strength(chunk, bpm=bpm, sample_rate_hz=sample_rate_hz), bpm) for bpm in readings)
+
+        def reading_rank(bpm: float) -> tuple[bool, float]:
+            strength = pulse_strength(chunk, bpm=bpm, sample_rate_hz=sample_rate_hz)
+            fits = any(abs(bpm - target) / target <= tolerance for target in levels.values())
+            return fits and strength >= MIN_PULSE_STRENGTH, strength
+
+        tempo = max(readings, key=reading_rank)
+        strength = reading_rank(tempo)[1]
         errors = {name: (tempo - target) / target for name, target in levels.items()}
         level = min(errors, key=lambda name: abs(errors[name]))
         matched = abs(errors[level]) <= tolerance and strength >= MIN_PULSE_STRENGTH
