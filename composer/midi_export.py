@@ -17,6 +17,9 @@ from composer.files import write_atomic
 
 #: ticks per quarter note: 960 keeps every marker within 0.3 ms at any tempo above 60 qpm
 TICKS_PER_QUARTER = 960
+#: pretty_midi refuses a file whose last tick + 1 exceeds 10**7 (it takes it for corrupt): a 60:00 song at 240
+#: quarter notes a minute has 14,400 quarters, 13.8 M ticks at 960, so long fast songs get fewer ticks per quarter
+MAX_TICKS = 10_000_000
 #: text encoding of names and markers (mido's default latin-1 cannot write every section name)
 CHARSET = "utf-8"
 #: MIDI clocks per quarter note (fixed by the MIDI standard; the time signature's click is counted in them)
@@ -43,9 +46,12 @@ def song_midi(*, bpm: float, time_signature: tuple[int, int], sections: Sequence
             raise ValueError(f"section {name!r} starts at {start_s} s, outside the song [0, {total_duration_s}] s")
 
     tempo_us = mido.bpm2tempo(bpm * 4.0 / beat_unit)  # microseconds per quarter note, rounded
+    ticks_per_quarter = TICKS_PER_QUARTER
+    while (total_duration_s * 1e6 / tempo_us) * ticks_per_quarter + 2 > MAX_TICKS and ticks_per_quarter > 1:
+        ticks_per_quarter //= 2  # 480 at most 60:00 at 240 qpm; half a tick is still under 0.3 ms there
 
     def to_tick(seconds: float) -> int:
-        return round(seconds * 1e6 / tempo_us * TICKS_PER_QUARTER)
+        return round(seconds * 1e6 / tempo_us * ticks_per_quarter)
 
     events: list[tuple[int, mido.MetaMessage]] = []
     if title:
@@ -64,7 +70,7 @@ def song_midi(*, bpm: float, time_signature: tuple[int, int], sections: Sequence
         track.append(message.copy(time=tick - previous))
         previous = tick
     track.append(mido.MetaMessage("end_of_track", time=end_tick - previous))
-    midi = mido.MidiFile(type=0, ticks_per_beat=TICKS_PER_QUARTER, charset=CHARSET)
+    midi = mido.MidiFile(type=0, ticks_per_beat=ticks_per_quarter, charset=CHARSET)
     midi.tracks.append(track)
     return midi
 

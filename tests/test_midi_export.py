@@ -101,3 +101,21 @@ def test_song_folder_midi_is_named_after_the_song(tmp_path):
     assert [m.name for m in track if m.type == "track_name"] == ["Jig in the Rain"]
     assert [m.text for m in track if m.type == "marker"] == ["intro", "jig"]
     assert [m.clocks_per_click for m in track if m.type == "time_signature"] == [36]
+
+
+@pytest.mark.parametrize("bpm, signature", [(240.0, (4, 4)), (480.0, (7, 8)), (1920.0, (7, 32)), (239.0, (5, 4))])
+def test_an_hour_at_the_fastest_tempi_still_loads_in_pretty_midi(tmp_path, bpm, signature):
+    """pretty_midi refuses files past 10**7 ticks; at 960 per quarter an hour at 240 qpm has 13.8 M."""
+    sections = [("a", 0.0), ("b", 900.0), ("a", 1800.0), ("b", 2700.0)]
+    path = write_song_midi(tmp_path / "song.mid", bpm=bpm, time_signature=signature, sections=sections,
+                           total_duration_s=3600.0)
+    pm = pretty_midi.PrettyMIDI(str(path))
+    assert pm.resolution == 480
+    back = mido.MidiFile(path, charset=CHARSET)
+    assert np.max(np.abs(np.array([t for _, t in _markers_s(back)]) - [t for _, t in sections])) < 0.001
+    assert abs(back.length - 3600.0) < 0.001
+
+
+def test_a_three_minute_song_keeps_960_ticks_per_quarter():
+    midi = song_midi(bpm=240.0, time_signature=(4, 4), sections=[("a", 0.0)], total_duration_s=180.0)
+    assert midi.ticks_per_beat == 960
