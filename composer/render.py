@@ -12,7 +12,7 @@ import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -103,6 +103,7 @@ def render_song(
     batch_size: int = 4,
     continuation: bool = False,
     on_clip_done: Optional[Progress] = None,
+    pinned_keys: Optional[Mapping[int, str]] = None,
 ) -> RenderedSong:
     """Render (or fetch from the cache) every clip and stitch the song.
 
@@ -111,6 +112,10 @@ def render_song(
     over their shared window is the new clip's ``prefix_audio``. Clips are then
     rendered in waves (the k-th clip of every section together); chains restart
     at every section, so re-rendering one section never changes another.
+
+    ``pinned_keys`` (regenerate): clip index -> the cache key the take being kept recorded for it. Such a clip
+    is taken from the cache under that key while the cache holds it, even if this composer version would key
+    (and render) it differently: a take made by an older version keeps its clips.
     """
     if backend.sample_rate_hz != plan.sample_rate_hz:
         raise RenderError(f"plan is at {plan.sample_rate_hz} Hz but backend {backend.name!r} renders "
@@ -136,6 +141,9 @@ def render_song(
                 if previous is not None:
                     requests[i] = dataclasses.replace(requests[i], prefix_audio=_shared_tail(plan, previous, i, audio))
                 keys[i] = clip_cache_key(requests[i], backend_identity=identity)
+                pinned = (pinned_keys or {}).get(i)
+                if pinned and pinned != keys[i] and cache.get(pinned, num_samples=requests[i].num_samples) is not None:
+                    keys[i] = pinned
             missing = _fetch_cached(wave, keys, requests, cache, audio, retried, on_clip_done)
             delivered = [worker.submit(song.add, {i: audio[i] for i in wave if i in audio})]
             for batch in _batches(missing, requests, batch_size):

@@ -137,10 +137,10 @@ def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend,
     )
     plan = _plan(outline, backend, overrides)
     changed = [i for i, (a, b) in enumerate(zip(old_plan.clips, plan.clips)) if a != b]
+    recorded_keys = {c["index"]: c["cache_key"] for s in manifest["sections"] for c in s["clips"]}
+    kept = [i for i in range(len(plan.clips)) if i not in changed]
     stale = changed_groove_files(
-        plan, groove_root=groove_root, backend_identity=backend.describe(),
-        recorded_keys={c["index"]: c["cache_key"] for s in manifest["sections"] for c in s["clips"]},
-        kept=[i for i in range(len(plan.clips)) if i not in changed],
+        plan, groove_root=groove_root, backend_identity=backend.describe(), recorded_keys=recorded_keys, kept=kept,
         chained=outline.render.continuation and backend.supports_continuation)
     if stale:
         name, other = next(iter(stale.items()))
@@ -161,7 +161,8 @@ def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend,
                           device=device, groove_root=groove_root, change=change,
                           batch_size=batch_size, progress=progress,
                           stages={"plan": time.perf_counter() - started}, keep_outside=span or (0, 0),
-                          based_on_take=int(manifest["take"]))
+                          based_on_take=int(manifest["take"]),
+                          pinned_keys={i: recorded_keys[i] for i in kept if i in recorded_keys})
     return replace(result, changed_samples=span, changed_outside=change.get("changed_outside_span", 0),
                    previous_version=manifest.get("composer_version"))
 
@@ -215,11 +216,13 @@ def _render_take(folder: Path, outline: Outline, plan: Plan, backend: Spectrogra
                  overrides: dict[tuple[str, int], SectionOverride], model: Optional[str], device: str,
                  groove_root: Path, change: dict[str, Any], batch_size: Optional[int],
                  progress: Optional[ProgressFactory], stages: dict[str, float],
-                 keep_outside: Optional[tuple[int, int]] = None, based_on_take: Optional[int] = None) -> SongResult:
+                 keep_outside: Optional[tuple[int, int]] = None, based_on_take: Optional[int] = None,
+                 pinned_keys: Optional[dict[int, str]] = None) -> SongResult:
     """Render ``plan`` and write it as the folder's next take. ``keep_outside``: the [first, end) samples a
     regeneration may change; the new take is checked against the current one outside them, and the count of
     samples that differ there is recorded in ``change`` as ``changed_outside_span``. ``based_on_take``: the
-    take the plan was made from; if another process has made a newer one since, nothing is written."""
+    take the plan was made from; if another process has made a newer one since, nothing is written.
+    ``pinned_keys``: the kept clips' recorded cache keys (see ``render_song``)."""
     folder = Path(folder)
     with folder_lock(folder):
         # a song it could not keep as a take fails now, not after minutes of rendering
@@ -236,7 +239,7 @@ def _render_take(folder: Path, outline: Outline, plan: Plan, backend: Spectrogra
                            loudness_db=float(outline.render.loudness_db), groove_root=groove_root,
                            batch_size=batch_size or backend.preferred_batch_size,
                            continuation=outline.render.continuation,
-                           on_clip_done=progress(len(plan.clips)) if progress else None)
+                           on_clip_done=progress(len(plan.clips)) if progress else None, pinned_keys=pinned_keys)
         stages["render"] = time.perf_counter() - tick - song.stitch_s
         stages["stitch"] = song.stitch_s
         stages["stitch_overlapped"] = song.overlapped_stitch_s  # ran during "render", on a worker thread

@@ -148,10 +148,13 @@ def test_pre_roll_window_is_a_slice_of_the_longer_groove():
     assert np.array_equal(clip, whole[start:start + clip_n])
 
 
-def test_nothing_plays_before_the_song_starts():
+def test_the_lead_in_before_the_song_start_is_the_sections_plain_groove():
+    # as before any later section: the opening's first clip is then the same clip wherever the section repeats
     pre = 2000
-    y = _groove(style="edm", role="chorus", start_bar=0, bars=1, num_samples=SR, pre_roll=pre)
-    assert not np.any(y[:pre])
+    y = _groove(style="edm", role="chorus", start_bar=0, bars=1, num_samples=SR, pre_roll=pre, section=(0, 4))
+    later = _groove(style="edm", role="chorus", start_bar=6, bars=1, num_samples=SR, pre_roll=pre, section=(6, 4))
+    np.testing.assert_array_equal(y, later)
+    assert np.any(y[:pre])
     assert np.max(np.abs(y[pre:pre + 200])) > 0.05  # the downbeat is right at the song start
 
 

@@ -32,8 +32,11 @@ def groove_audio(*, style: str, role: str, bpm: float, beats_per_bar: int, beat_
     ``clip_start`` is the first sample of bar ``start_bar`` on the song grid
     (``BarGrid.bar_start_sample``); every hit sits at its bar's start plus its
     rounded offset, so the result depends only on the song position: a window
-    of a longer groove equals the groove of that window. Nothing plays before
-    bar 0. The section (crash on its first bar, fill or roll on its last) is
+    of a longer groove equals the groove of that window. Before the section
+    start its plain pattern plays, before bar 0 too: the lead-in of a section's
+    first clip is then the same wherever the section stands, so a repeat of the
+    song's opening section is the same clip as the opening itself (the lead-in
+    before bar 0 is never heard). The section (crash on its first bar, fill or roll on its last) is
     ``[section_start_bar, section_start_bar + section_bars)``, by default the
     clip's own bars. Level: ``section_gain`` (the section's plain groove at RMS
     -20 dBFS or peak 0.8, whichever is quieter), then a pointwise soft limiter
@@ -49,7 +52,7 @@ def groove_audio(*, style: str, role: str, bpm: float, beats_per_bar: int, beat_
     window_end = window_start + num_samples
     bar_samples = float(grid.samples_per_bar)
     # earliest bar whose longest tail still reaches the window, last bar that starts inside it
-    first_bar = max(0, math.floor((window_start - MAX_VOICE_S * sample_rate_hz) / bar_samples) - 1)
+    first_bar = math.floor((window_start - MAX_VOICE_S * sample_rate_hz) / bar_samples) - 1
     last_bar = math.ceil(window_end / bar_samples)
     onsets, pitches, velocities = [], [], []
     for bar in range(first_bar, last_bar + 1):
