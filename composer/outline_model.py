@@ -129,7 +129,8 @@ class SectionSpec(_Strict):
         None, ge=1, description="Bars at the end of this section that morph into the next (transition: interpolate)."
     )
     variation: Number = Field(
-        0.0, ge=0, le=1, description="How far a repeat drifts from the first occurrence (0 = identical)."
+        0.0, ge=0, le=1, description="How far a repeat drifts from the first occurrence (0 = identical); bars "
+                                     "that morph into the next section (interpolate_bars) are not varied."
     )
 
     @field_validator("groove")
