@@ -6,8 +6,11 @@ empty clip cache and reports what each stage cost.
 
 from __future__ import annotations
 
+import gc
 import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -54,16 +57,22 @@ def bench_song(
     compile: bool = False,
     scheduler: str = "folder",
 ) -> dict[str, Any]:
-    """One cold render (fresh backend, empty cache) and optionally one section regeneration.
+    """One render (fresh backend, empty cache; the process warmed up by an earlier untimed run, see
+    ``warm_up``) and optionally one section regeneration, timed twice: on the loaded backend (``total_s``) and
+    as a user runs it, ``composer regenerate`` in a fresh process (``cold_s``: Python start, imports, model
+    load, render, write).
 
     ``total_s`` includes loading the model; ``song_s`` does not (it is what the baseline is compared with).
+    Peak host memory is this run's own (the kernel's high-water mark is reset first, where Linux allows).
     """
     from composer.backends.registry import load_backend
     from composer.outline import outline_from_dict
     from composer.song import plan_for_backend, regenerate_section, render_outline
 
     scaled = scaled_outline(outline, duration_s=duration_s)
+    gc.collect()  # a previous run's backend, held in a reference cycle, must not count here
     reset_gpu_peak()
+    host_peak_scope = reset_host_peak()
     if regenerate:  # fail before minutes of rendering, not after
         plan = plan_for_backend(outline_from_dict(scaled), backend_name)
         regenerate = pick_regenerate_section(plan) if regenerate == "auto" else regenerate
@@ -98,9 +107,34 @@ def bench_song(
                 "rendered_clips": regen.rendered_clips, "stages_s": with_render_other(regen.stage_s, regen_backend),
                 "backend_stages_s": regen_backend,
             }
-    report["peak_host_memory_mb"] = peak_host_memory_mb()
+            report["peak_host_memory_mb"] = peak_host_memory_mb()  # before the subprocess: this run's own
+            report["regenerate"]["cold_s"] = cold_regenerate_s(Path(tmp) / "song", regenerate, device=device,
+                                                               model=model)
+    report.setdefault("peak_host_memory_mb", peak_host_memory_mb())
+    report["peak_host_memory_scope"] = host_peak_scope
     report["peak_gpu_memory_mb"] = peak_gpu_memory_mb()
     return report
+
+
+def cold_regenerate_s(folder: Path, section: str, *, device: str, model: Optional[str]) -> float:
+    """Wall seconds of ``composer regenerate FOLDER --section SECTION`` in a fresh Python process (it loads the
+    sampler the manifest records)."""
+    command = [sys.executable, "-m", "composer", "regenerate", str(folder), "--section", section,
+               "--device", device, *(["--model", model] if model else [])]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    wall_s = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"cold regenerate failed ({done.returncode}): {done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return wall_s
+
+
+def warm_up(outline: Outline, *, backend_name: str, model: Optional[str], device: str, batch_size: int,
+            compile: bool = False, scheduler: str = "folder") -> None:
+    """An untimed render of the outline's first section: imports, first torch calls and first writes are paid
+    once per process, and would otherwise land on whichever timed run came first."""
+    bench_song(outline, backend_name=backend_name, model=model, device=device, duration_s=1e-3, regenerate=None,
+               batch_size=batch_size, compile=compile, scheduler=scheduler)
 
 
 def pick_regenerate_section(plan: Any, *, bars: int = 8) -> str:
@@ -142,6 +176,7 @@ def bench_baseline(
 
     gc.collect()
     reset_gpu_peak()
+    host_peak_scope = reset_host_peak()
     started = time.perf_counter()
     backend = load_backend(backend_name, model=model, device=device, optimize=False, max_batch_size=1)
     load_s = time.perf_counter() - started
@@ -152,7 +187,8 @@ def bench_baseline(
         result = render_reference_song(backend, plan, groove_root=Path(tmp), clips=clips,
                                        wav_path=Path(tmp) / "baseline.wav")
     report = {"load_s": load_s, "duration_s": plan.duration_s, **result.to_dict(),
-              "peak_host_memory_mb": peak_host_memory_mb(), "peak_gpu_memory_mb": peak_gpu_memory_mb()}
+              "peak_host_memory_mb": peak_host_memory_mb(), "peak_host_memory_scope": host_peak_scope,
+              "peak_gpu_memory_mb": peak_gpu_memory_mb()}
     del backend
     gc.collect()
     return report
@@ -171,9 +207,10 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     summary["median_stage_s"] = {
         k: statistics.median({**r["stages_s"], **r["backend_stages_s"]}.get(k, 0.0) for r in runs) for k in stages
     }
-    regens = [r["regenerate"]["total_s"] for r in runs if "regenerate" in r]
+    regens = [r["regenerate"] for r in runs if "regenerate" in r]
     if regens:
-        summary["median_regenerate_s"] = statistics.median(regens)
+        summary["median_regenerate_s"] = statistics.median(r["total_s"] for r in regens)
+        summary["median_regenerate_cold_s"] = statistics.median(r["cold_s"] for r in regens)
     gpu = [r["peak_gpu_memory_mb"] for r in runs if r.get("peak_gpu_memory_mb") is not None]
     summary["peak_gpu_memory_mb"] = max(gpu) if gpu else None
     return summary
@@ -207,8 +244,31 @@ def environment() -> dict[str, Any]:
     }
 
 
+#: the kernel's record of this process's peak resident memory, and how to restart it (Linux 4.0+)
+PROC_STATUS = Path("/proc/self/status")
+PROC_CLEAR_REFS = Path("/proc/self/clear_refs")
+
+
+def reset_host_peak() -> str:
+    """Restart the peak-RSS record (writing 5 to clear_refs), so a run reports its own peak, not the largest
+    of the process so far. Returns the scope the next ``peak_host_memory_mb`` covers: "run", or "process"
+    where the kernel does not allow a reset (then it is the process's lifetime peak)."""
+    try:
+        PROC_CLEAR_REFS.write_text("5")
+        return "run"
+    except OSError:
+        return "process"
+
+
 def peak_host_memory_mb() -> float:
-    """Peak resident memory of this process so far (Linux reports KiB)."""
+    """Peak resident memory since ``reset_host_peak`` (VmHWM), or of the process so far (ru_maxrss, KiB on
+    Linux) where /proc is not there."""
+    try:
+        for line in PROC_STATUS.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 

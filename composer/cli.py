@@ -495,10 +495,13 @@ def bench(
     threads: Annotated[Optional[int], typer.Option(
         min=1, max=MAX_CPU_THREADS, help="torch CPU threads (default: torch's choice).")] = None,
     json_out: Annotated[Optional[Path], typer.Option(
-        "--json", **PATH, help="Also write every figure to this file.")] = None,
+        "--json", **PATH, help="Also write every figure to this file (rewritten after each length).")] = None,
+    warmup: Annotated[bool, typer.Option(
+        help="First render the template's first section untimed, so imports and first calls are not charged "
+             "to the first timed run.")] = True,
 ) -> None:
     """Time whole songs end to end: per-stage seconds, real-time factor, peak memory, speed-up over a baseline."""
-    from composer.bench import bench_baseline, bench_song, speedup, summarize
+    from composer.bench import bench_baseline, bench_song, environment, speedup, summarize, warm_up
     from composer.files import write_json_atomic
     from composer.outline_model import MAX_SONG_S
     from composer.templates_catalog import load_template
@@ -513,6 +516,8 @@ def bench(
     if not all(0.0 < seconds <= MAX_SONG_S for seconds in lengths):  # also refuses nan and inf
         raise typer.BadParameter(f"--minutes: each length must be more than 0 and at most {MAX_SONG_S / 60:g} "
                                  f"minutes, got {minutes!r}")
+    if len({f"{seconds / 60:g}" for seconds in lengths}) < len(lengths):
+        raise typer.BadParameter(f"--minutes: each length once (use --repeats to time one again), got {minutes!r}")
     if json_out and (json_out.is_dir() or not json_out.parent.is_dir()):
         raise typer.BadParameter(f"--json {json_out}: must be a file in an existing folder")
     if json_out and not os.access(json_out.parent, os.W_OK | os.X_OK):  # fail now, not after the benchmark
@@ -521,7 +526,13 @@ def bench(
         from composer.backends.registry import set_cpu_threads
 
         set_cpu_threads(threads)
-    results = {}
+    if warmup:
+        warm_up(outline, backend_name=name, model=model, device=device.value, batch_size=batch_size,
+                compile=use_compile, scheduler=scheduler.value)
+    results: dict = {}
+    figures = {"backend": name, "model": model, "template": template, "device": device.value, "batch_size": batch_size,
+               "compile": use_compile, "scheduler": scheduler.value, "warmup": warmup, "environment": environment(),
+               "results": results}
     for seconds in lengths:
         runs = [bench_song(outline, backend_name=name, model=model, device=device.value, duration_s=seconds,
                            regenerate=None if regenerate == "none" else regenerate, batch_size=batch_size,
@@ -529,7 +540,9 @@ def bench(
         entry = results[f"{seconds / 60:g} min"] = {"summary": summarize(runs), "runs": runs}
         s = entry["summary"]
         stages = ", ".join(f"{k} {v:.2f}s" for k, v in s["median_stage_s"].items())
-        regen = f", regenerate {s['median_regenerate_s']:.1f}s" if "median_regenerate_s" in s else ""
+        regen = (f", regenerate {s['median_regenerate_s']:.1f}s with the model loaded, "
+                 f"{s['median_regenerate_cold_s']:.1f}s as `composer regenerate` in a fresh process"
+                 if "median_regenerate_s" in s else "")
         gpu = f", peak GPU {s['peak_gpu_memory_mb']:.0f} MB" if s["peak_gpu_memory_mb"] is not None else ""
         out.print(f"{name} {format_mmss(runs[0]['duration_s'])}: median {s['median_total_s']:.1f}s "
                   f"({s['median_song_s']:.1f}s without model load; RTF {s['median_real_time_factor']:.2f}x){regen}, "
@@ -547,13 +560,8 @@ def bench(
                       f"{ref_stages}", highlight=False)
             out.print(f"  speed-up: baseline {ref['song_s']:.1f}s / ours {s['median_song_s']:.1f}s = "
                       f"{s['speedup_vs_baseline']:.2f}x (model load excluded from both)", highlight=False)
-    if json_out:
-        from composer.bench import environment
-
-        write_json_atomic(json_out, {"backend": name, "model": model, "template": template, "device": device.value,
-                                     "batch_size": batch_size, "compile": use_compile, "scheduler": scheduler.value,
-                                     "environment": environment(),
-                                     "results": results})
+        if json_out:  # after every length: a later one that times out loses nothing measured before it
+            write_json_atomic(json_out, figures)
 
 
 def _against_in_words(against: dict) -> str:

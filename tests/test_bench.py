@@ -43,3 +43,62 @@ def test_a_learned_form_cannot_be_cycled():
                                  "structure": {"genre": "pop", "duration": "3:00"}})
     with pytest.raises(PlanError, match="needs an explicit form list"):
         scaled_outline(learned, duration_s=60.0)
+
+
+def test_each_run_reports_its_own_peak_memory():
+    import numpy as np
+
+    from composer.bench import peak_host_memory_mb, reset_host_peak
+
+    if reset_host_peak() != "run":
+        pytest.skip("this kernel cannot restart the peak-RSS record")
+    block = np.ones(300 * 2**20 // 8)  # 300 MB, touched
+    big = peak_host_memory_mb()
+    del block
+    assert reset_host_peak() == "run"
+    assert peak_host_memory_mb() < big - 200  # ru_maxrss would still say `big`
+
+
+def fake_run(total_s: float) -> dict:
+    return {"duration_s": 60.0, "total_s": total_s, "song_s": total_s - 1, "real_time_factor": 60.0 / total_s,
+            "peak_host_memory_mb": 100.0, "peak_gpu_memory_mb": None, "stages_s": {"render": 1.0},
+            "backend_stages_s": {}}
+
+
+def test_bench_writes_its_json_after_every_length_and_refuses_a_length_twice(tmp_path, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from composer import bench
+    from composer.cli import app
+
+    runs = iter([fake_run(10.0)])
+    monkeypatch.setattr(bench, "bench_song", lambda *a, **k: next(runs))  # the second length fails
+    result = CliRunner().invoke(app, ["bench", "--backend", "tiny-random", "--minutes", "1,2", "--repeats", "1", "--no-baseline",
+                                      "--no-warmup", "--json", str(tmp_path / "b.json")])
+    assert result.exit_code != 0
+    saved = json.loads((tmp_path / "b.json").read_text())
+    assert list(saved["results"]) == ["1 min"] and saved["results"]["1 min"]["summary"]["median_total_s"] == 10.0
+
+    twice = CliRunner().invoke(app, ["bench", "--backend", "tiny-random", "--minutes", "1,1"])
+    assert twice.exit_code == 2 and "each length once" in twice.output
+
+
+def test_bench_times_a_regeneration_warm_and_in_a_fresh_process(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from composer.cli import app
+
+    result = CliRunner().invoke(app, ["bench", "--backend", "tiny-random", "--minutes", "0.05", "--repeats", "1",
+                                      "--no-baseline", "--json", str(tmp_path / "b.json")])
+    assert result.exit_code == 0, result.output
+    saved = json.loads((tmp_path / "b.json").read_text())
+    assert saved["warmup"] is True
+    (run,) = saved["results"]["0.05 min"]["runs"]
+    assert run["peak_host_memory_scope"] in ("run", "process")
+    # the fresh process pays Python start, imports and model load on top of the warm figure
+    assert run["regenerate"]["cold_s"] > run["regenerate"]["total_s"]
+    assert "in a fresh process" in " ".join(result.output.split())
