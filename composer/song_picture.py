@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-import librosa
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from PIL.PngImagePlugin import PngInfo
 
+from composer.dsp.mel_scale import hz_to_mel_htk, power_spectrogram, triangular_mel_filters
 from composer.files import write_atomic
 
 #: colour of the section boundary lines (never produced by the colormap)
@@ -30,6 +30,10 @@ BOUNDARY_RGB = (255, 255, 255)
 DYNAMIC_RANGE_DB = 75.0
 #: tick spacings the time axis may use; it takes the smallest giving at most 8 intervals
 TICK_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600)
+#: mel bands computed (then resampled to the plot's rows) and the frequency range they span
+MEL_ROWS = 128
+LOWEST_HZ = 20.0
+HIGHEST_HZ = 16000.0
 #: the spectrogram's left edge (room for frequency labels) and right margin
 PLOT_LEFT_PX = 44
 PLOT_RIGHT_MARGIN_PX = 12
@@ -128,10 +132,9 @@ def _mel_levels(audio: np.ndarray, *, sample_rate_hz: int, columns: int, rows: i
     # about two STFT frames per pixel column; the window grows with the hop so no sample is skipped
     hop = max(256, math.ceil(audio.size / (2 * columns)))
     n_fft = max(2048, 1 << math.ceil(math.log2(hop)))
-    mel = librosa.feature.melspectrogram(
-        y=np.nan_to_num(audio), sr=sample_rate_hz, n_fft=n_fft, hop_length=hop, n_mels=128,
-        fmin=20.0, fmax=min(sample_rate_hz / 2, 16000.0), power=2.0,
-    )
+    filters = triangular_mel_filters(sample_rate_hz=sample_rate_hz, n_freqs=n_fft // 2 + 1, n_mels=MEL_ROWS,
+                                     min_frequency_hz=LOWEST_HZ, max_frequency_hz=_highest_hz(sample_rate_hz))
+    mel = filters @ power_spectrogram(np.nan_to_num(audio), n_fft=n_fft, hop_samples=hop)
     frames = mel.shape[1]
     if frames >= columns:  # average the frames falling in each column
         edges = np.floor(np.arange(columns) * frames / columns).astype(int)
@@ -145,6 +148,10 @@ def _mel_levels(audio: np.ndarray, *, sample_rate_hz: int, columns: int, rows: i
     levels = np.clip(1.0 + db / DYNAMIC_RANGE_DB, 0.0, 1.0)
     bins = np.floor((rows - 1 - np.arange(rows) + 0.5) * levels.shape[0] / rows).astype(int)  # row 0 = top
     return levels[np.clip(bins, 0, levels.shape[0] - 1)]
+
+
+def _highest_hz(sample_rate_hz: int) -> float:
+    return min(sample_rate_hz / 2, HIGHEST_HZ)
 
 
 def _magma(levels: np.ndarray) -> np.ndarray:
@@ -251,11 +258,11 @@ def _draw_time_axis(draw: ImageDraw.ImageDraw, box: Layout, *, duration_s: float
 
 def _draw_frequency_axis(draw: ImageDraw.ImageDraw, box: Layout, *, sample_rate_hz: int) -> None:
     font = _font(11)
-    low_mel, high_mel = librosa.hz_to_mel(20.0), librosa.hz_to_mel(min(sample_rate_hz / 2, 16000.0))
+    low_mel, high_mel = hz_to_mel_htk(LOWEST_HZ), hz_to_mel_htk(_highest_hz(sample_rate_hz))
     for hz, text in ((100, "100"), (1000, "1k"), (4000, "4k"), (10000, "10k")):
         if hz >= sample_rate_hz / 2:
             continue
-        fraction = (librosa.hz_to_mel(float(hz)) - low_mel) / (high_mel - low_mel)
+        fraction = (hz_to_mel_htk(float(hz)) - low_mel) / (high_mel - low_mel)
         y = box.plot_bottom - 1 - fraction * (box.plot_bottom - box.plot_top - 1)
         draw.line((box.plot_left - 4, y, box.plot_left - 1, y), fill=_DIM_TEXT)
         draw.text((box.plot_left - 6, y), text, fill=_DIM_TEXT, font=font, anchor="rm")

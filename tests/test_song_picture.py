@@ -108,3 +108,15 @@ def test_png_metadata_round_trip(tmp_path):
     assert json.loads(back.text["bpm"]) == 112.5 and json.loads(back.text["sections"]) == [["verse", 0.0, 8.57]]
     assert np.array_equal(np.asarray(back.convert("RGB")), np.asarray(image))
     assert [p.name for p in tmp_path.iterdir()] == ["song.png"]  # no temp file left behind
+
+
+@pytest.mark.parametrize("num_samples, n_fft, hop", [(22050, 2048, 512), (1000, 2048, 256), (50_000, 4096, 3000)])
+def test_the_pictures_power_spectrogram_is_librosas(num_samples, n_fft, hop):
+    import librosa
+
+    from composer.dsp.mel_scale import power_spectrogram
+
+    audio = np.random.default_rng(0).standard_normal(num_samples).astype(np.float32)
+    expected = np.abs(librosa.stft(audio, n_fft=n_fft, hop_length=hop, pad_mode="constant")) ** 2
+    np.testing.assert_allclose(power_spectrogram(audio, n_fft=n_fft, hop_samples=hop), expected,
+                               rtol=1e-3, atol=1e-3 * expected.max())

@@ -7,16 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from composer.codec.params import SpectrogramParams
-
-
-def hz_to_mel_htk(frequency_hz: np.ndarray) -> np.ndarray:
-    """HTK mel scale: 2595 * log10(1 + f / 700)."""
-    return 2595.0 * np.log10(1.0 + np.asarray(frequency_hz, dtype=np.float64) / 700.0)
-
-
-def mel_to_hz_htk(mel: np.ndarray) -> np.ndarray:
-    """Inverse of ``hz_to_mel_htk``."""
-    return 700.0 * (10.0 ** (np.asarray(mel, dtype=np.float64) / 2595.0) - 1.0)
+from composer.dsp.mel_scale import triangular_mel_filters
 
 
 def mel_filterbank(params: SpectrogramParams) -> np.ndarray:
@@ -25,16 +16,8 @@ def mel_filterbank(params: SpectrogramParams) -> np.ndarray:
     Same construction as ``torchaudio.functional.melscale_fbanks(norm=None,
     mel_scale="htk")``, which Riffusion used.
     """
-    bin_hz = np.linspace(0.0, params.sample_rate_hz / 2, params.n_freqs)
-    edges_mel = np.linspace(
-        hz_to_mel_htk(params.min_frequency_hz), hz_to_mel_htk(params.max_frequency_hz), params.n_mels + 2
-    )
-    edges_hz = mel_to_hz_htk(edges_mel)
-    widths_hz = np.diff(edges_hz)
-    slopes = edges_hz[None, :] - bin_hz[:, None]  # [n_freqs, n_mels + 2]
-    rising = -slopes[:, :-2] / widths_hz[:-1]
-    falling = slopes[:, 2:] / widths_hz[1:]
-    return np.maximum(0.0, np.minimum(rising, falling)).T
+    return triangular_mel_filters(sample_rate_hz=params.sample_rate_hz, n_freqs=params.n_freqs, n_mels=params.n_mels,
+                                  min_frequency_hz=params.min_frequency_hz, max_frequency_hz=params.max_frequency_hz)
 
 
 def hann_window(params: SpectrogramParams, *, device: torch.device | str = "cpu") -> torch.Tensor:
