@@ -286,7 +286,7 @@ def write_song_files(folder: Path, plan: Plan, song: RenderedSong, manifest: dic
     picture = song_picture(audio=song.audio, sample_rate_hz=plan.sample_rate_hz,
                            sections=[(s.label, s.start_s, s.end_s) for s in plan.sections], title=plan.title)
     png_metadata = {
-        "title": plan.title, "bpm": str(plan.bpm), "time_signature": f"{plan.beats_per_bar}/{plan.beat_unit}",
+        "title": plan.title, "bpm": _number_text(plan.bpm), "time_signature": f"{plan.beats_per_bar}/{plan.beat_unit}",
         "backend": manifest["backend"]["name"], "take": str(manifest["take"]),
         "sections": ", ".join(f"{s.label}@{s.start_s:.3f}s" for s in plan.sections),
         # what made each section, so the picture alone says how to render it again
@@ -369,3 +369,8 @@ def _overrides_from_manifest(manifest: dict[str, Any]) -> dict[tuple[str, int], 
         except (KeyError, TypeError, ValueError):
             raise SongFolderError(f"manifest.json: malformed override {item!r}") from None
     return overrides
+
+
+def _number_text(value: float) -> str:
+    """'120' for 120.0, the full float otherwise ('97.35'): how the outline would write it."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))

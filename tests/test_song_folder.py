@@ -518,6 +518,7 @@ def test_the_picture_carries_each_sections_seed_and_prompt_of_its_take(song):
     with Image.open(song / "spectrogram.png") as picture:
         text = dict(picture.text)
     assert text["take"] == str(manifest["take"]) == "3"
+    assert text["bpm"] == "120"  # as the outline writes it, not "120.0"
     sections = {s["name"] if s["occurrence"] == 1 else f"{s['name']} {s['occurrence']}": s
                 for s in manifest["sections"]}
     assert json.loads(text["section_seeds"]) == {label: s["seed"] for label, s in sections.items()}
