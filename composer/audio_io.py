@@ -22,7 +22,10 @@ _BLOCKWISE_SUBTYPES = frozenset({"PCM_S8", "PCM_U8", "PCM_16", "PCM_24", "PCM_32
 
 def to_int16(audio: np.ndarray) -> np.ndarray:
     """Float audio in [-1, 1] -> 16-bit PCM (clipped, rounded half to even)."""
-    return np.clip(np.round(np.asarray(audio, dtype=np.float64) * 32767.0), -32768, 32767).astype(np.int16)
+    scaled = np.asarray(audio, dtype=np.float64) * 32767.0  # one float64 temporary, rounded and clipped in place
+    np.round(scaled, out=scaled)
+    np.clip(scaled, -32768, 32767, out=scaled)
+    return scaled.astype(np.int16)
 
 
 def write_wav_16bit(path: Path, audio: np.ndarray, *, sample_rate_hz: int) -> None:

@@ -30,13 +30,15 @@ def soft_limit(audio: np.ndarray, *, threshold: float = 0.9) -> np.ndarray:
     Pointwise on purpose: a song-wide limiter would let one regenerated section
     change samples everywhere.
     """
-    magnitude = np.abs(audio)
-    over = magnitude > threshold
-    if not np.any(over):
+    over = np.flatnonzero(np.abs(audio) > threshold)
+    if over.size == 0:
         return audio
     headroom = 1.0 - threshold
-    limited = threshold + headroom * np.tanh((magnitude - threshold) / headroom)
-    return np.where(over, np.sign(audio) * limited, audio)
+    # computed on the peaks only: a whole-song temporary per step cost gigabytes on an hour-long song
+    peaks = audio[over]
+    out = audio.copy()
+    out[over] = np.sign(peaks) * (threshold + headroom * np.tanh((np.abs(peaks) - threshold) / headroom))
+    return out
 
 
 def trend_corrections_db(levels_db: np.ndarray, *, positions: np.ndarray, weights: np.ndarray,
