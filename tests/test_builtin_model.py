@@ -310,3 +310,26 @@ def test_prefix_audio_steers_the_clip_start_and_is_validated(backend):
     assert not np.allclose(plain, continued)
     with pytest.raises(ValueError, match="prefix_audio"):
         request(num_samples=n, prefix_audio=np.zeros(n, dtype=np.float32))
+
+
+def test_a_strength_below_one_step_still_runs_one(backend):
+    """int(steps * strength) == 0 returned the init untouched: prompt, seed and continuation prefix ignored."""
+    init = clicks(RATE // 2, every_samples=RATE // 8)
+    a, b = backend.render([request(init_audio=init, denoising=0.1, prompt_a="funk groove"),
+                           request(init_audio=init, denoising=0.1, prompt_a="ambient pad")])
+    assert not np.array_equal(a, b)
+
+
+def test_loading_a_model_leaves_torchs_global_rng_alone(folder):
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    BuiltinBackend(folder, device="cpu")
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_a_prefix_shorter_than_a_latent_column_is_spliced(backend):
+    """crossfade_beats: 0 with continuation gave a 112-sample prefix against a 2048-sample fade: a crash."""
+    prefix = sine(10, frequency_hz=440.0)
+    (audio,) = backend.render([request(prefix_audio=prefix)])
+    assert audio.shape == (RATE // 2,) and np.all(np.isfinite(audio))

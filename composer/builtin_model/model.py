@@ -331,7 +331,8 @@ def _load_component(folder: Path, part: str, cls: type, *, device: str | torch.d
             f"{config_path} describes {config.get('_class_name')!r}; expected {cls.__name__}"
         )
     try:
-        module = cls.from_config(config)
+        with torch.random.fork_rng():  # the random initialisation the weights replace must not move torch's RNG
+            module = cls.from_config(config)
     except (TypeError, ValueError, KeyError) as exc:
         raise ModelFolderError(f"{config_path} does not build a {cls.__name__}: {exc}") from exc
     if not weights_path.is_file():

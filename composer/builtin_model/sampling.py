@@ -70,7 +70,7 @@ def sample_latents(
     ``noise`` [b, c, h, w] is the initial noise. Without ``init_latents`` (or at
     strength 1) sampling starts from pure noise; otherwise the init is noised to
     the timestep ``strength`` of the way up and only the remaining
-    ``int(steps * strength)`` steps run (Stable Diffusion img2img).
+    ``int(steps * strength)`` steps run, at least one (Stable Diffusion img2img).
 
     ``known_latents`` with ``known_mask`` (broadcastable to the latents, 1 = known,
     0 = free, fractions blend) outpaint: after every step the known region is
@@ -90,9 +90,7 @@ def sample_latents(
         timesteps = scheduler.timesteps
         latents = noise * scheduler.init_noise_sigma
     else:
-        run = min(int(steps * strength), steps)
-        if run == 0:
-            return init_latents.to(device)
+        run = max(1, min(int(steps * strength), steps))  # at least one step: else prompt and seed would not count
         start = (steps - run) * scheduler.order
         timesteps = scheduler.timesteps[start:]
         if hasattr(scheduler, "set_begin_index"):

@@ -127,6 +127,7 @@ def splice_prefix(audio: np.ndarray, prefix: np.ndarray, *, keep_samples: int, f
     linear, not equal-power, because by then both signals are meant to be the
     same sound in phase (equal power would swell by up to 3 dB).
     """
+    fade_samples = min(fade_samples, prefix.size, audio.size)  # a prefix shorter than a fade (crossfade 0)
     keep = max(0, min(keep_samples, prefix.size - fade_samples, audio.size - fade_samples))
     out = np.array(audio, dtype=np.float32, copy=True)
     out[:keep] = prefix[:keep]
