@@ -411,9 +411,11 @@ def loop_length_warning(name: str, *, num_samples: int, plan: Plan) -> Optional[
         return None
     bar_beats = plan.beats_per_bar
     bars = max(1, round(beats / bar_beats))
+    whole_s = bars * bar_beats * beat_samples / plan.sample_rate_hz
+    fix = "trim it" if whole_s <= num_samples / plan.sample_rate_hz else "cut or extend it"
     return (f"groove file {name} lasts {num_samples / plan.sample_rate_hz:.3f} s = {beats:.2f} beats at "
-            f"{plan.bpm:g} bpm, not a whole number of beats: looped, it drifts off the bar lines; trim it to whole "
-            f"bars ({bars} bar{'s' if bars > 1 else ''} = {bars * bar_beats * beat_samples / plan.sample_rate_hz:.3f} s)")
+            f"{plan.bpm:g} bpm, not a whole number of beats: looped, it drifts off the bar lines; {fix} to whole "
+            f"bars ({bars} bar{'s' if bars > 1 else ''} = {whole_s:.3f} s)")
 
 
 #: the loops the latest ``check_groove_files`` read, for the render of the same command:

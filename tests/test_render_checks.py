@@ -314,10 +314,13 @@ def test_a_loop_that_is_not_whole_beats_gets_a_warning(tmp_path):
         assert result.exit_code == 0, result.output
         assert ("not a whole number of beats" in said[seconds]) == drifts, (seconds, said[seconds])
     said = said[1.85]
-    assert "lasts 1.850 s = 3.70 beats at 120 bpm" in said and "trim it to whole bars (1 bar = 2.000 s)" in said
+    assert "lasts 1.850 s = 3.70 beats at 120 bpm" in said
+    assert "cut or extend it to whole bars (1 bar = 2.000 s)" in said
     plan = Plan.__new__(Plan)  # only rate, bpm and metre are read
     object.__setattr__(plan, "sample_rate_hz", 44100)
     object.__setattr__(plan, "bpm", 90.0)
     object.__setattr__(plan, "beats_per_bar", 3)
     assert loop_length_warning("x.wav", num_samples=round(44100 * 6 * 60 / 90) + 3, plan=plan) is None
-    assert "2 bars = 4.000 s" in loop_length_warning("x.wav", num_samples=round(44100 * 6.4 * 60 / 90), plan=plan)
+    assert "trim it to whole bars (2 bars = 4.000 s)" in loop_length_warning(
+        "x.wav", num_samples=round(44100 * 6.4 * 60 / 90), plan=plan)
+    assert "cut or extend it to whole bars (1 bar" in loop_length_warning("x.wav", num_samples=4410, plan=plan)
