@@ -12,18 +12,10 @@ from typer.testing import CliRunner
 
 from composer.cli import app
 from composer.groove import groove_audio
+from conftest import TWO_SECTION_OUTLINE
 
 runner = CliRunner()
-OPENING_REPEATED = """\
-title: Opening
-bpm: 120
-seed: 3
-render: {steps: 2}
-sections:
-  a: {bars: 2, prompt: piano}
-  b: {bars: 2, prompt: strings}
-form: [a, b, a]
-"""
+OPENING_REPEATED = TWO_SECTION_OUTLINE.replace("form: [a, b]", "form: [a, b, a]")
 
 
 def test_a_sections_first_clip_hears_the_same_lead_in_wherever_it_stands():
@@ -48,7 +40,7 @@ def test_a_repeat_of_the_opening_section_is_the_same_clip(tmp_path):
 def test_regenerate_keeps_the_clips_its_take_recorded(tmp_path):
     """A take whose clip 0 an older composer keyed differently: regenerating b takes clip 0 from the cache under
     the recorded key instead of rendering it anew (which could change a section the user did not touch)."""
-    (tmp_path / "song.yaml").write_text(OPENING_REPEATED.replace("form: [a, b, a]", "form: [a, b]"))
+    (tmp_path / "song.yaml").write_text(TWO_SECTION_OUTLINE)
     folder = tmp_path / "song"
     assert runner.invoke(app, ["render", str(tmp_path / "song.yaml"), "-o", str(folder),
                                "--backend", "tiny-random"]).exit_code == 0
