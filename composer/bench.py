@@ -18,7 +18,7 @@ from typing import Any, Optional
 
 import yaml
 
-from composer.errors import PlanError
+from composer.errors import PlanError, RenderError
 from composer.outline import outline_to_dict
 from composer.outline_model import MAX_SONG_S, Outline
 from composer.timing import parse_time_signature
@@ -125,7 +125,8 @@ def cold_regenerate_s(folder: Path, section: str, *, device: str, model: Optiona
     done = subprocess.run(command, capture_output=True, text=True)
     wall_s = time.perf_counter() - started
     if done.returncode != 0:
-        raise RuntimeError(f"cold regenerate failed ({done.returncode}): {done.stdout[-2000:]}{done.stderr[-2000:]}")
+        raise RenderError(f"the fresh-process regenerate ({' '.join(command[1:])}) failed with exit code "
+                          f"{done.returncode}: {(done.stdout + done.stderr)[-2000:]}")
     return wall_s
 
 
