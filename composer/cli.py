@@ -210,7 +210,7 @@ def regenerate(
 ) -> None:
     """Re-render one section; every sample outside it (and its crossfades) stays identical."""
     from composer.backends.registry import load_backend
-    from composer.song import check_regenerate, model_reference, regenerate_section
+    from composer.song import check_regenerate, model_reference, recorded_backend_options, regenerate_section
     from composer.song_folder import current_take, read_manifest
 
     from composer.outline_model import SectionSpec
@@ -229,7 +229,7 @@ def regenerate(
     _quiet_model_loading()
     started = time.perf_counter()
     model_backend = load_backend(manifest["backend"]["name"], model=model, device=device.value,
-                                 scheduler=(manifest["backend"].get("identity") or {}).get("sampler", "folder"))
+                                 **recorded_backend_options(manifest))
     loaded = time.perf_counter() - started
     result = regenerate_section(folder, section, model_backend, seed=seed, prompt=prompt, denoising=denoising,
                                 model=model, device=device.value, batch_size=batch_size,

@@ -191,6 +191,18 @@ def unread_prompt_warnings(plan: Plan, backend: SpectrogramBackend,
     return warnings
 
 
+def recorded_backend_options(manifest: dict[str, Any]) -> dict[str, Any]:
+    """``load_backend`` options that rebuild the backend a take was rendered with: its sampler (riffusion), and
+    the builtin codec's inversion settings, which the model folder may have changed since."""
+    identity = manifest["backend"].get("identity") or {}
+    if manifest["backend"]["name"] == "builtin":
+        from composer.backends.builtin import INVERSION_SETTINGS
+
+        codec = identity.get("codec") or {}
+        return {"codec_overrides": {k: codec[k] for k in INVERSION_SETTINGS if k in codec}}
+    return {"scheduler": identity.get("sampler", "folder")}
+
+
 def check_regenerate(folder: Path, manifest: dict[str, Any], *, selector: str,
                      groove_root: Optional[Path] = None) -> None:
     """Check what regenerating ``folder`` needs, at the rate of the manifest's backend but without loading it:

@@ -32,7 +32,7 @@ from composer.builtin_model.training import (
     train_unet,
     train_vae,
 )
-from composer.errors import ComposerError, ModelFolderError
+from composer.errors import BackendError, ComposerError, ModelFolderError
 from tiny_builtin import TINY_BUILTIN
 
 TINY = TINY_BUILTIN
@@ -333,3 +333,33 @@ def test_a_prefix_shorter_than_a_latent_column_is_spliced(backend):
     prefix = sine(10, frequency_hz=440.0)
     (audio,) = backend.render([request(prefix_audio=prefix)])
     assert audio.shape == (RATE // 2,) and np.all(np.isfinite(audio))
+
+
+def test_a_song_regenerates_with_the_inversion_settings_it_was_rendered_with(folder, tmp_path):
+    """The folder's mel_inverse_iters changed (8 -> 128 in 0.5.0); a song rendered before still regenerates,
+    with its own settings, instead of being refused as another model."""
+    import json
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from composer.cli import app
+    from conftest import TWO_SECTION_OUTLINE
+
+    weights = tmp_path / "weights"
+    shutil.copytree(folder, weights)
+    (tmp_path / "song.yaml").write_text(TWO_SECTION_OUTLINE)
+    runner = CliRunner()
+    result = runner.invoke(app, ["render", str(tmp_path / "song.yaml"), "-o", str(tmp_path / "song"),
+                                 "--model", str(weights), "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    index = json.loads((weights / "model_index.json").read_text())
+    rendered_with = index["composer"]["codec"]["mel_inverse_iters"]
+    index["composer"]["codec"]["mel_inverse_iters"] = rendered_with + 5  # a newer composer's setting
+    (weights / "model_index.json").write_text(json.dumps(index))
+    result = runner.invoke(app, ["regenerate", str(tmp_path / "song"), "--section", "b", "--seed", "4"])
+    assert result.exit_code == 0, result.output
+    identity = json.loads((tmp_path / "song" / "manifest.json").read_text())["backend"]["identity"]
+    assert identity["codec"]["mel_inverse_iters"] == rendered_with
+    with pytest.raises(BackendError, match="only the inversion settings"):
+        BuiltinBackend(weights, device="cpu", codec_overrides={"n_mels": 64})

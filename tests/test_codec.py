@@ -233,3 +233,23 @@ def test_batched_decoding_and_lengths(small_codec: SpectrogramCodec) -> None:
 def test_short_audio_is_padded_not_rejected(small_codec: SpectrogramCodec) -> None:
     mel = small_codec.audio_to_mel(np.ones(300, dtype=np.float32))
     assert mel.shape == (SMALL.n_mels, small_codec.frames_for_samples(300))
+
+
+def test_the_builtin_codec_keeps_bass_notes_in_tune():
+    """8 mel-inverse steps left C2-B3 sines up to 263 cents off on this codec (n_fft 1024, 128 mels)."""
+    import json
+
+    from composer.backends.builtin import SHIPPED_WEIGHTS_DIR
+
+    params = SpectrogramParams.from_dict(json.loads((SHIPPED_WEIGHTS_DIR / "model_index.json").read_text())
+                                         ["composer"]["codec"])
+    codec, rate = SpectrogramCodec(params), params.sample_rate_hz
+    for midi in range(36, 60):  # C2 ... B3
+        frequency_hz = 440 * 2 ** ((midi - 69) / 12)
+        tone = (0.5 * np.sin(2 * np.pi * frequency_hz * np.arange(rate) / rate)).astype(np.float32)
+        back = codec.mel_to_audio(codec.audio_to_mel(tone), generator=torch.Generator().manual_seed(0),
+                                  num_samples=rate)
+        middle = back[2000:-2000].astype(np.float64)
+        spectrum = np.abs(np.fft.rfft(middle * np.hanning(middle.size), n=8 * middle.size))
+        heard_hz = np.argmax(spectrum) * rate / (8 * middle.size)
+        assert abs(1200 * np.log2(heard_hz / frequency_hz)) < 50, (midi, heard_hz)

@@ -11,18 +11,21 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
 from composer.backends.base import ClipRequest, SpectrogramBackend, torch_device
 from composer.backends.prompt_length import unread_tail
 from composer.codec.params import SpectrogramParams, samples_for_frames
-from composer.errors import ModelFolderError, RenderError
+from composer.errors import BackendError, ModelFolderError, RenderError
 from composer.seeds import derive_seed
 
 if TYPE_CHECKING:
     import torch
+
+#: codec settings that only change how a mel is turned back into audio, not what the model generates
+INVERSION_SETTINGS = ("mel_inverse_iters", "griffin_lim_iters", "griffin_lim_momentum")
 
 #: the folder inside the package that ``BuiltinBackend()`` loads by default
 SHIPPED_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "builtin_model" / "weights"
@@ -57,8 +60,11 @@ class BuiltinBackend(SpectrogramBackend):
 
     name = "builtin"
 
-    def __init__(self, folder: str | Path = SHIPPED_WEIGHTS_DIR, *, device: str = "auto", compile: bool = False) -> None:
-        """``compile`` wraps the UNet in torch.compile (optional; the first clips pay the compile time)."""
+    def __init__(self, folder: str | Path = SHIPPED_WEIGHTS_DIR, *, device: str = "auto", compile: bool = False,
+                 codec_overrides: Mapping[str, Any] | None = None) -> None:
+        """``compile`` wraps the UNet in torch.compile (optional; the first clips pay the compile time).
+        ``codec_overrides``: inversion settings (``INVERSION_SETTINGS``) to use instead of the folder's, so a
+        song rendered before the folder changed them regenerates with the settings it was rendered with."""
         import dataclasses
 
         import torch
@@ -69,6 +75,13 @@ class BuiltinBackend(SpectrogramBackend):
         self.device = torch_device(device)
         self.folder = Path(folder)
         self.model = load_builtin_model(self.folder, device=self.device)
+        if codec_overrides:
+            unknown = sorted(set(codec_overrides) - set(INVERSION_SETTINGS))
+            if unknown:
+                raise BackendError(f"only the inversion settings {', '.join(INVERSION_SETTINGS)} of the builtin "
+                                   f"codec can be overridden, not {', '.join(unknown)}")
+            self.model = dataclasses.replace(self.model, codec=dataclasses.replace(self.model.codec,
+                                                                                   **codec_overrides))
         if compile:
             self.model = dataclasses.replace(self.model, unet=torch.compile(self.model.unet))
         self.codec = SpectrogramCodec(self.model.codec, device=self.device)

@@ -86,13 +86,15 @@ def set_cpu_threads(threads: int) -> None:
 
 def load_backend(name: str, *, model: Optional[str] = None, device: str = "auto", compile: bool = False,
                  max_batch_size: Optional[int] = None, optimize: bool = True,
-                 scheduler: str = "folder") -> SpectrogramBackend:
+                 scheduler: str = "folder", codec_overrides: Optional[dict] = None) -> SpectrogramBackend:
     """Build a backend by registry name (weights are loaded here, not at import).
 
     ``max_batch_size`` (riffusion, tiny-random): clips of one shape per UNet call; by default
     ``CUDA_BATCH_SIZE`` on CUDA and 1 on a CPU (where a clip then never depends on which clips
     share its call). ``optimize``: CUDA layout/attention tweaks (off for the reference baseline).
     ``compile``: torch.compile the UNet. ``scheduler`` (riffusion, tiny-random): "folder" or "dpm++".
+    ``codec_overrides`` (builtin): inversion settings to use instead of the model folder's (regenerate passes
+    the ones a song was rendered with).
     """
     backend_info(name)  # clear error for unknown names
     if name in ("riffusion", "tiny-random"):
@@ -125,7 +127,8 @@ def load_backend(name: str, *, model: Optional[str] = None, device: str = "auto"
                            "and tiny-random backends")
     from composer.backends.builtin import BuiltinBackend
 
-    return BuiltinBackend(model or builtin_weights_dir(), device=device, compile=compile)
+    return BuiltinBackend(model or builtin_weights_dir(), device=device, compile=compile,
+                          codec_overrides=codec_overrides)
 
 
 #: clips per UNet call for the riffusion backends on CUDA (an SD 1.5 UNet at 64x64 latents, fp16)
