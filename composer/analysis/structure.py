@@ -33,7 +33,10 @@ def raw_section_features(audio: np.ndarray, *, sample_rate_hz: int) -> np.ndarra
 
 def section_features(audio: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
     """``raw_section_features`` standardised per dimension, so timbre and harmony weigh alike."""
-    features = raw_section_features(audio, sample_rate_hz=sample_rate_hz)
+    return _standardised(raw_section_features(audio, sample_rate_hz=sample_rate_hz))
+
+
+def _standardised(features: np.ndarray) -> np.ndarray:
     mean, std = features.mean(axis=1, keepdims=True), features.std(axis=1, keepdims=True) + 1e-8
     return (features - mean) / std
 
@@ -66,8 +69,7 @@ def estimated_boundaries_s(audio: np.ndarray, *, sample_rate_hz: int, count: int
         # own units: standardising would blow rounding noise up to unit spread, and clustering would then pick
         # the edge bars or split anywhere
         return np.array([0.0])
-    mean, std = raw.mean(axis=1, keepdims=True), raw.std(axis=1, keepdims=True) + 1e-8
-    bars = bar_means((raw - mean) / std)
+    bars = bar_means(_standardised(raw))
     k = max(1, min(count, bars.shape[1]))
     first_bars = librosa.segment.agglomerative(bars, k)
     return np.asarray(first_bars, dtype=np.float64) * bar_s
