@@ -401,8 +401,10 @@ def evaluate(
     boundary_f = structure["boundary_f_measure"]
     table.add_row("boundary F (1 bar)",
                   "n/a (one section)" if boundary_f is None else
-                  f"{boundary_f:.2f} (chance {structure['chance_boundary_f_measure']:.2f})",
-                  f">= {targets['boundary_f_measure']} and above chance")
+                  f"{boundary_f:.2f} (chance {structure['chance_boundary_f_measure']:.2f}, "
+                  + ("no change between bars)" if structure["form_p_value"] is None
+                     else f"p {structure['form_p_value']:.3f})"),
+                  f">= {targets['boundary_f_measure']}, above chance, p < {structure['max_form_p_value']}")
     same, different = structure["same_name_similarity"], structure["different_name_similarity"]
     table.add_row("same vs different-name similarity",
                   f"{same:.2f} vs {different:.2f}" if structure["repeats_more_similar"] is not None else

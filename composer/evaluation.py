@@ -23,12 +23,24 @@ TARGETS = {
 }
 
 
+def form_target_met(*, boundary_f: Optional[float], chance_f: Optional[float],
+                    p_value: Optional[float]) -> Optional[bool]:
+    """The form target: boundary F at least the target, above chance, and a form the permutation test hears
+    (``MAX_FORM_P_VALUE``); None for a song of one section, which has no boundary to find."""
+    from composer.analysis.structure import MAX_FORM_P_VALUE
+
+    if boundary_f is None:
+        return None
+    return (boundary_f >= TARGETS["boundary_f_measure"] and (chance_f is None or boundary_f > chance_f)
+            and p_value is not None and p_value < MAX_FORM_P_VALUE)
+
+
 def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, Any]:
     """Every measure of one song folder as a JSON-able dict (also written to evaluation.json)."""
     from composer.analysis.loudness import integrated_lufs
     from composer.analysis.seams import seam_scores
     from composer.analysis.structure import (
-        boundary_f_measure, chance_boundary_f_measure, estimated_boundaries_s, section_similarity,
+        MAX_FORM_P_VALUE, boundary_f_measure, chance_boundary_f_measure, estimate_form, section_similarity,
     )
     from composer.analysis.tempo import (
         MIN_PULSE_STRENGTH, beat_f_measure, strongest_pulse, track_beats_s, windowed_tempo,
@@ -104,7 +116,8 @@ def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, 
                         bar_samples=bar_samples, beat_samples=beat_samples, sample_rate_hz=rate)
 
     boundaries = np.array([s["start_s"] for s in sections])
-    estimated = estimated_boundaries_s(audio, sample_rate_hz=rate, count=len(sections), bar_s=grid.bar_s)
+    form = estimate_form(audio, sample_rate_hz=rate, count=len(sections), bar_s=grid.bar_s)
+    estimated = form.boundaries_s
     has_boundaries = len(sections) > 1
     same, different = section_similarity(audio, [(s["name"], s["start_sample"], s["end_sample"]) for s in sections],
                                          sample_rate_hz=rate)
@@ -143,6 +156,11 @@ def evaluate_song(folder: Path, *, against: Optional[Path] = None) -> dict[str, 
             "chance_boundary_f_measure": chance_boundary_f_measure(
                 planned_s=boundaries, duration_s=duration_s, bar_s=grid.bar_s, count=len(sections),
                 window_s=grid.bar_s) if has_boundaries else None,
+            # how much of the bar features' variance the found segments explain, and the share of shuffled bar
+            # orders that segment as well (None: one section, or bars that do not change at all)
+            "form_strength": form.strength,
+            "form_p_value": form.p_value,
+            "max_form_p_value": MAX_FORM_P_VALUE,
             "same_name_similarity": same if np.isfinite(same) else None,
             "different_name_similarity": different if np.isfinite(different) else None,
             # None: the form has no repeat, or nothing but repeats

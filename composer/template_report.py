@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 from composer.backends.base import SpectrogramBackend
-from composer.evaluation import TARGETS, evaluate_song
+from composer.evaluation import TARGETS, evaluate_song, form_target_met
 from composer.timing import format_mmss
 
 
@@ -36,6 +36,8 @@ class TemplateRow:
     boundary_f_measure: Optional[float]
     # the same F for boundaries drawn at random bar lines: what knowing the section count alone scores
     chance_boundary_f_measure: Optional[float]
+    # share of shuffled bar orders that segment as well as the song's (None: one section, or unchanging bars)
+    form_p_value: Optional[float]
     # mean similarity of same-name and of different-name section pairs (None when there is no such pair)
     same_name_similarity: Optional[float]
     different_name_similarity: Optional[float]
@@ -50,15 +52,13 @@ class TemplateRow:
         def at_least(value: Optional[float], target: float) -> Optional[bool]:
             return None if value is None else value >= target
 
-        boundaries = at_least(self.boundary_f_measure, TARGETS["boundary_f_measure"])
-        if boundaries and self.chance_boundary_f_measure is not None:
-            boundaries = self.boundary_f_measure > self.chance_boundary_f_measure
         comparable = self.same_name_similarity is not None and self.different_name_similarity is not None
         return {
             "tempo": at_least(self.tempo_windows_within_2pct, TARGETS["tempo_windows_within_2pct"]),
             "beats": self.beat_f_measure >= TARGETS["beat_f_measure"],
             "joints": self.joints_flagged == 0,
-            "boundaries": boundaries,
+            "boundaries": form_target_met(boundary_f=self.boundary_f_measure,
+                                          chance_f=self.chance_boundary_f_measure, p_value=self.form_p_value),
             "repeats": self.same_name_similarity > self.different_name_similarity if comparable else None,
             "loudness": None if self.max_unasked_jump_db is None
             else self.max_unasked_jump_db <= TARGETS["max_section_loudness_jump_db"],
@@ -90,6 +90,7 @@ def row_from_report(name: str, report: dict[str, Any], *, render_s: float) -> Te
         joints_flagged=report["joints_flagged"], joints=len(report["joints"]),
         boundary_f_measure=structure["boundary_f_measure"],
         chance_boundary_f_measure=structure.get("chance_boundary_f_measure"),
+        form_p_value=structure.get("form_p_value"),
         same_name_similarity=structure["same_name_similarity"],
         different_name_similarity=structure["different_name_similarity"],
         max_unasked_jump_db=report["loudness"]["max_unasked_jump_db"],
@@ -106,7 +107,7 @@ def markdown_table(rows: Sequence[TemplateRow]) -> str:
         return "-" if value is None else format(value, spec)
 
     lines = [
-        "| outline | length | bpm | tempo windows +/-2% | beat F | joints flagged | boundary F (chance) | "
+        "| outline | length | bpm | tempo windows +/-2% | beat F | joints flagged | boundary F (chance, p) | "
         "same vs different | unasked loudness jump |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -117,7 +118,8 @@ def markdown_table(rows: Sequence[TemplateRow]) -> str:
             f"| {figure(row.tempo_windows_within_2pct, '.0%')} {mark(ok['tempo'])} "
             f"| {row.beat_f_measure:.2f} {mark(ok['beats'])} "
             f"| {row.joints_flagged} of {row.joints} {mark(ok['joints'])} "
-            f"| {figure(row.boundary_f_measure, '.2f')} ({figure(row.chance_boundary_f_measure, '.2f')}) "
+            f"| {figure(row.boundary_f_measure, '.2f')} ({figure(row.chance_boundary_f_measure, '.2f')}, "
+            f"{figure(row.form_p_value, '.3f')}) "
             f"{mark(ok['boundaries'])} "
             f"| {figure(row.same_name_similarity, '.2f')} vs {figure(row.different_name_similarity, '.2f')} "
             f"{mark(ok['repeats'])} "

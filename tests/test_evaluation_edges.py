@@ -63,15 +63,15 @@ def test_boundaries_one_bar_off_count_either_way():
 
 
 def test_a_steady_tone_has_no_boundaries():
-    from composer.analysis.structure import estimated_boundaries_s
+    from composer.analysis.structure import estimate_form
 
     t = np.arange(32 * RATE) / RATE
     for audio in (0.3 * np.sin(2 * np.pi * 440 * t), 0.1 * sum(np.sin(2 * np.pi * f * t) for f in (262, 330, 392))):
-        found = estimated_boundaries_s(audio.astype(np.float32), sample_rate_hz=RATE, count=3, bar_s=2.0)
-        np.testing.assert_array_equal(found, [0.0])  # was [0, 2, 30]: the edge bars, whatever the form
+        found = estimate_form(audio.astype(np.float32), sample_rate_hz=RATE, count=3, bar_s=2.0)
+        np.testing.assert_array_equal(found.boundaries_s, [0.0])  # was [0, 2, 30]: the edge bars, whatever the form
     step = np.where(t < 8, 1.0, 0.5) * np.sin(2 * np.pi * 440 * t)  # a 6-dB step is a boundary
-    found = estimated_boundaries_s(step.astype(np.float32), sample_rate_hz=RATE, count=2, bar_s=2.0)
-    assert found.tolist() == [0.0, 8.0]
+    found = estimate_form(step.astype(np.float32), sample_rate_hz=RATE, count=2, bar_s=2.0)
+    assert found.boundaries_s.tolist() == [0.0, 8.0] and found.p_value < 0.05
 
 
 def test_a_silent_first_beat_does_not_hide_a_dropout():
@@ -116,7 +116,7 @@ def test_a_steady_tone_scores_no_beats(tmp_path):
     assert report["beats"]["f_measure"] == 0.0 and report["beats"]["level"] is None
     assert report["beats"]["pulse_strength"] < 0.2
     assert [s["beat_f_measure"] for s in report["sections"]] == [0.0, 0.0]
-    assert report["structure"]["estimated_boundaries_s"] == [0.0]
+    assert report["structure"]["estimated_boundaries_s"] == [0.0] and report["structure"]["form_p_value"] is None
 
 
 def test_a_loudness_step_across_a_short_section_is_measured(tmp_path):

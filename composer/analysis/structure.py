@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
+from typing import Optional
 
 import librosa
 import mir_eval
@@ -19,6 +21,10 @@ N_MFCC = 20
 EDGE_SLACK_S = 1e-4
 #: random forms drawn to estimate chance boundary F
 CHANCE_DRAWS = 500
+#: shuffled bar orders the form's permutation test draws; with 199 the smallest p-value is 0.005
+PERMUTATIONS = 199
+#: the form target needs a permutation p-value below this
+MAX_FORM_P_VALUE = 0.05
 
 
 def raw_section_features(audio: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
@@ -41,20 +47,42 @@ def _standardised(features: np.ndarray) -> np.ndarray:
     return (features - mean) / std
 
 
-def estimated_boundaries_s(audio: np.ndarray, *, sample_rate_hz: int, count: int, bar_s: float) -> np.ndarray:
-    """``count`` boundaries (including 0) from agglomerative clustering of bar-synchronous features.
+@dataclass(frozen=True)
+class FormEstimate:
+    """Where the audio changes, and how sure that it has a form at all."""
+
+    # ``count`` segment starts in seconds, 0.0 first, on bar lines (only 0.0 when there is nothing to segment)
+    boundaries_s: np.ndarray
+    # share of the bar features' variance that the segments' means explain (R^2, 0-1); None without segments
+    strength: Optional[float]
+    # permutation test: share of shuffled bar orders (the song itself counted) whose segmentation explains as
+    # much; small means the bars change in contiguous blocks, which noise or a texture without sections does
+    # not. None without segments
+    p_value: Optional[float]
+
+
+def estimate_form(audio: np.ndarray, *, sample_rate_hz: int, count: int, bar_s: float,
+                  seed: int = 0) -> FormEstimate:
+    """``count`` segments from agglomerative clustering of bar-synchronous features, and their permutation test.
 
     Bars start at ``k * bar_s`` exactly (a rounded frames-per-bar step drifts by a
     frame every few bars), and only whole bars count: a partial bar at the end
     (the last few frames of the final fade) would otherwise look like a segment
     of its own.
+
+    With two or three sections boundary F takes few values and a lucky split of
+    noise scores 1.0, so F alone cannot tell a form from chance. The test asks
+    whether the song's own bar order segments better than shuffled orders of the
+    same bars (``PERMUTATIONS`` of them, drawn from ``seed``): a form does, noise
+    does not.
     """
+    nothing = FormEstimate(boundaries_s=np.array([0.0]), strength=None, p_value=None)
     raw = raw_section_features(audio, sample_rate_hz=sample_rate_hz)
     frames_per_bar = bar_s * sample_rate_hz / HOP_SAMPLES
     # counted from the samples: the frame count (1 + samples // hop) falls just short of the last bar
     whole_bars = int(np.floor(len(audio) / (bar_s * sample_rate_hz) + 1e-6))
-    if whole_bars < 2:  # one bar (or less) holds one segment, and clustering needs two samples
-        return np.array([0.0])
+    if whole_bars < 2 or count < 2:  # one bar (or less) holds one segment, and clustering needs two samples
+        return nothing
     starts = np.round(np.arange(whole_bars + 1) * frames_per_bar).astype(int)
 
     def bar_means(features: np.ndarray) -> np.ndarray:
@@ -68,11 +96,25 @@ def estimated_boundaries_s(audio: np.ndarray, *, sample_rate_hz: int, count: int
         # every bar alike (silence, a steady tone, a click track): no boundary to find. Judged in the features'
         # own units: standardising would blow rounding noise up to unit spread, and clustering would then pick
         # the edge bars or split anywhere
-        return np.array([0.0])
+        return nothing
     bars = bar_means(_standardised(raw))
-    k = max(1, min(count, bars.shape[1]))
+    k = min(count, bars.shape[1])
     first_bars = librosa.segment.agglomerative(bars, k)
-    return np.asarray(first_bars, dtype=np.float64) * bar_s
+    strength = _explained_variance(bars, first_bars)
+    rng = np.random.default_rng(seed)
+    shuffled = [bars[:, rng.permutation(bars.shape[1])] for _ in range(PERMUTATIONS)]
+    as_strong = sum(_explained_variance(b, librosa.segment.agglomerative(b, k)) >= strength for b in shuffled)
+    return FormEstimate(boundaries_s=np.asarray(first_bars, dtype=np.float64) * bar_s, strength=strength,
+                        p_value=(1 + as_strong) / (1 + PERMUTATIONS))
+
+
+def _explained_variance(bars: np.ndarray, first_bars: np.ndarray) -> float:
+    """R^2 of contiguous segments starting at ``first_bars``: 1 - within-segment / total sum of squares."""
+    edges = [*first_bars.tolist(), bars.shape[1]]
+    within = sum(float(np.sum((bars[:, a:b] - bars[:, a:b].mean(axis=1, keepdims=True)) ** 2))
+                 for a, b in zip(edges[:-1], edges[1:]))
+    total = float(np.sum((bars - bars.mean(axis=1, keepdims=True)) ** 2))
+    return 1.0 - within / total if total > 0 else 0.0
 
 
 def boundary_f_measure(*, planned_s: np.ndarray, estimated_s: np.ndarray, duration_s: float,
