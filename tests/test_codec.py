@@ -253,3 +253,27 @@ def test_the_builtin_codec_keeps_bass_notes_in_tune():
         spectrum = np.abs(np.fft.rfft(middle * np.hanning(middle.size), n=8 * middle.size))
         heard_hz = np.argmax(spectrum) * rate / (8 * middle.size)
         assert abs(1200 * np.log2(heard_hz / frequency_hz)) < 50, (midi, heard_hz)
+
+
+@pytest.mark.parametrize("hop_ms, window_ms", [(10.0, 100.0), (11.609977324263038, 46.439909297052154),
+                                               (7.0, 33.0), (20.0, 20.0)])
+def test_overlap_add_sums_like_fold(hop_ms, window_ms):
+    """The block-shifted overlap-add (and the window envelope from one frame) equals F.fold's sum, window a
+    whole number of hops or not, and pads or cuts to the length asked for."""
+    from composer.codec.mel import overlap_add, window_envelope
+
+    params = SpectrogramParams(sample_rate_hz=22_050, hop_ms=hop_ms, window_ms=window_ms, n_fft_ms=max(window_ms, 46.4))
+    hop, win = params.hop_length, params.win_length
+    frames = torch.randn(3, 37, win, generator=torch.Generator().manual_seed(0))
+    window = hann_window(params)
+    for num_samples in (36 * hop + win, 36 * hop + win + 5, 30 * hop):
+        expected_length = max(num_samples, 36 * hop + win)
+        folded = torch.nn.functional.fold(frames.transpose(-1, -2), output_size=(1, expected_length),
+                                          kernel_size=(1, win), stride=(1, hop))[:, 0, 0, :num_samples]
+        torch.testing.assert_close(overlap_add(frames, params=params, num_samples=num_samples), folded,
+                                   rtol=0, atol=1e-6)
+        envelope = torch.nn.functional.fold((window**2).expand(1, 37, -1).transpose(-1, -2),
+                                            output_size=(1, expected_length), kernel_size=(1, win),
+                                            stride=(1, hop))[:, 0, 0, :num_samples]
+        torch.testing.assert_close(window_envelope(window, num_frames=37, params=params, num_samples=num_samples),
+                                   envelope, rtol=0, atol=1e-6)

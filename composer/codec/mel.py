@@ -72,7 +72,7 @@ def istft_frames(
     batch = spectrum.reshape(-1, *spectrum.shape[-2:])
     frames = torch.fft.irfft(batch, n=params.n_fft)[..., : params.win_length] * window
     total = (num_frames - 1) * params.hop_length + params.win_length
-    envelope = overlap_add((window**2).expand(1, num_frames, -1), params=params, num_samples=total)
+    envelope = window_envelope(window, num_frames=num_frames, params=params, num_samples=total)
     audio = overlap_add(frames, params=params, num_samples=total) / envelope.clamp_min(1e-11)
     offset = window_offset(params)
     if offset + num_samples > total:
@@ -81,11 +81,34 @@ def istft_frames(
 
 
 def overlap_add(frames: torch.Tensor, *, params: SpectrogramParams, num_samples: int) -> torch.Tensor:
-    """[batch, frames, win_length] -> [batch, num_samples] summed at hop spacing."""
-    folded = F.fold(
-        frames.transpose(-1, -2),
-        output_size=(1, num_samples),
-        kernel_size=(1, params.win_length),
-        stride=(1, params.hop_length),
-    )
-    return folded[:, 0, 0]
+    """[batch, frames, win_length] -> [batch, num_samples] summed at hop spacing.
+
+    Each frame is cut into ceil(win_length / hop) chunks of one hop; chunk k of frame t lands on the
+    output's hop-long block t + k, so the whole sum is that many shifted block additions. (``F.fold``
+    did the same through col2im and a transposed copy: over half of Griffin-Lim's time.)
+    """
+    return _overlap_add_blocks(frames, num_frames=frames.shape[-2], params=params, num_samples=num_samples)
+
+
+def window_envelope(window: torch.Tensor, *, num_frames: int, params: SpectrogramParams,
+                    num_samples: int) -> torch.Tensor:
+    """[1, num_samples]: the squared window overlap-added over ``num_frames`` frames (the iSTFT's normaliser)."""
+    return _overlap_add_blocks((window**2)[None, None], num_frames=num_frames, params=params, num_samples=num_samples)
+
+
+def _overlap_add_blocks(frames: torch.Tensor, *, num_frames: int, params: SpectrogramParams,
+                        num_samples: int) -> torch.Tensor:
+    """``overlap_add`` of [batch, num_frames or 1 (the same frame each time), win_length] frames."""
+    hop = params.hop_length
+    width = frames.shape[-1]
+    chunks = -(-width // hop)
+    if chunks * hop != width:
+        frames = F.pad(frames, (0, chunks * hop - width))
+    blocks = frames.reshape(frames.shape[0], frames.shape[1], chunks, hop)
+    summed = frames.new_zeros(frames.shape[0], num_frames + chunks - 1, hop)
+    for k in range(chunks):
+        summed[:, k:k + num_frames] += blocks[:, :, k]
+    flat = summed.reshape(frames.shape[0], -1)
+    if flat.shape[-1] < num_samples:
+        flat = F.pad(flat, (0, num_samples - flat.shape[-1]))
+    return flat[:, :num_samples]
