@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 from pathlib import Path
@@ -44,6 +45,14 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(autouse=True)
+def _unfrozen_collector():
+    """Commands that load a model freeze the collector's view of what the load made, for the rest of their
+    process (``composer.cli._load_backend``); the test process goes on, so each test ends unfrozen."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib.abc
 import signal
 import subprocess
@@ -20,6 +21,33 @@ class _InterruptImport(importlib.abc.MetaPathFinder):
         if name == "composer.cli":
             raise KeyboardInterrupt
         return None
+
+
+def test_main_freezes_the_collector_as_it_ends_and_keeps_the_exit_code(monkeypatch, capsys):
+    """The interpreter's exit then skips walking what torch and diffusers imported (about 1 s)."""
+    gc.unfreeze()
+    monkeypatch.setattr(sys, "argv", ["composer", "plan", "no-such-outline.yaml"])
+    with pytest.raises(SystemExit) as exited:
+        entry.main()
+    assert exited.value.code == 2 and "no-such-outline.yaml" in capsys.readouterr().err
+    assert gc.get_freeze_count() > 0  # (conftest unfreezes it after the test)
+
+
+def test_loading_a_model_pauses_the_collector_and_freezes_what_the_load_made(monkeypatch):
+    from composer import cli
+
+    seen = {}
+
+    def load(name, **options):
+        seen["collecting"] = gc.isenabled()
+        seen["loaded"] = [object() for _ in range(1000)]  # what a load leaves alive
+        return "backend"
+
+    monkeypatch.setattr("composer.backends.registry.load_backend", load)
+    gc.unfreeze()
+    assert cli._load_backend("tiny-random", device="cpu") == "backend"
+    assert seen["collecting"] is False and gc.isenabled()
+    assert gc.get_freeze_count() >= 1000
 
 
 def test_ctrl_c_while_the_cli_imports_exits_130_quietly(monkeypatch, capsys):
