@@ -121,8 +121,8 @@ def _load_backend(name: str, **options: Any) -> Any:
     Importing torch, diffusers and transformers makes about a million objects that live until exit, and the
     cyclic collector walked them all in six or seven full collections during the load, then again in the young
     generations after it (0.9 s of a cold ``regenerate`` on a 2-core CPU). So the collector pauses during the
-    load and what the load made is frozen out of later collections; a collection first (before the imports, so
-    cheap) keeps garbage already there from being frozen with it.
+    load and what the load made is frozen out of later collections. (Garbage already there is frozen with it:
+    in a command's process that is the little the CLI's own imports left.)
     """
     import gc
 
@@ -130,7 +130,6 @@ def _load_backend(name: str, **options: Any) -> Any:
 
     _quiet_model_loading()
     was_enabled = gc.isenabled()
-    gc.collect()
     gc.disable()
     try:
         return load_backend(name, **options)
