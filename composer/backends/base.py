@@ -132,12 +132,18 @@ class SpectrogramBackend(abc.ABC):
 
     @contextlib.contextmanager
     def timed(self, stage: str) -> Iterator[None]:
-        """Add the wall time of the block to ``stage_times_s[stage]`` (for `composer bench`)."""
+        """Add the wall time of the block to ``stage_times_s[stage]`` (for `composer bench`); inside a clip
+        worker, to that worker's own record, which ``clip_workers.wall_stage_times`` turns into wall seconds."""
+        from composer.backends.clip_workers import stage_sink
+
         started = time.perf_counter()
         try:
             yield
         finally:
-            self.stage_times_s[stage] = self.stage_times_s.get(stage, 0.0) + time.perf_counter() - started
+            times = stage_sink()
+            if times is None:
+                times = self.stage_times_s
+            times[stage] = times.get(stage, 0.0) + time.perf_counter() - started
 
     @abc.abstractmethod
     def render(self, requests: Sequence[ClipRequest]) -> list[np.ndarray]:
