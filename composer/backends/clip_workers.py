@@ -64,7 +64,6 @@ def map_single_threaded(function: Callable[[Item], Result], items: Sequence[Item
 
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    threads_before = torch.get_num_threads()
 
     def run(item: Item) -> tuple[Result, WorkerTiming]:
         # per thread under OpenMP: a new thread would otherwise start a team of the process's thread count,
@@ -78,14 +77,14 @@ def map_single_threaded(function: Callable[[Item], Result], items: Sequence[Item
         finally:
             _stage_sink.times = None
 
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=min(workers, max(len(items), 1)),
-                                                 thread_name_prefix="composer-clip")
-    try:
-        futures = [pool.submit(run, item) for item in items]
-        done = [future.result() for future in futures]
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        torch.set_num_threads(threads_before)
+    # the workers' set_num_threads changes the count new threads start with: one_torch_thread restores it
+    with one_torch_thread():
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=min(workers, max(len(items), 1)),
+                                                     thread_name_prefix="composer-clip")
+        try:
+            done = [future.result() for future in [pool.submit(run, item) for item in items]]
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     return [result for result, _ in done], [timing for _, timing in done]
 
 
