@@ -56,6 +56,7 @@ def bench_song(
     batch_size: int,
     compile: bool = False,
     scheduler: str = "folder",
+    precision: str = "auto",
 ) -> dict[str, Any]:
     """One render (fresh backend, empty cache; the process warmed up by an earlier untimed run, see
     ``warm_up``) and optionally one section regeneration, timed twice: on the loaded backend (``total_s``) and
@@ -82,6 +83,8 @@ def bench_song(
         path.write_text(yaml.safe_dump(scaled, sort_keys=False))
         started = time.perf_counter()
         options = {"scheduler": scheduler} if scheduler != "folder" else {}
+        if precision != "auto":
+            options["precision"] = precision
         backend = load_backend(backend_name, model=model, device=device, compile=compile, **options)
         load_s = time.perf_counter() - started
         result = render_outline(path, Path(tmp) / "song", backend, model=model, device=device, batch_size=batch_size)
@@ -95,6 +98,7 @@ def bench_song(
             "real_time_factor": result.plan.duration_s / total_s,
             "stages_s": with_render_other({"load": load_s, **result.stage_s}, backend.stage_times_s),
             "backend_stages_s": dict(backend.stage_times_s),
+            "dtype": backend.describe().get("dtype"),
         }
         if regenerate:
             before = dict(backend.stage_times_s)
@@ -131,11 +135,11 @@ def cold_regenerate_s(folder: Path, section: str, *, device: str, model: Optiona
 
 
 def warm_up(outline: Outline, *, backend_name: str, model: Optional[str], device: str, batch_size: int,
-            compile: bool = False, scheduler: str = "folder") -> None:
+            compile: bool = False, scheduler: str = "folder", precision: str = "auto") -> None:
     """An untimed render of the outline's first section: imports, first torch calls and first writes are paid
     once per process, and would otherwise land on whichever timed run came first."""
     bench_song(outline, backend_name=backend_name, model=model, device=device, duration_s=1e-3, regenerate=None,
-               batch_size=batch_size, compile=compile, scheduler=scheduler)
+               batch_size=batch_size, compile=compile, scheduler=scheduler, precision=precision)
 
 
 def pick_regenerate_section(plan: Any, *, bars: int = 8) -> str:
@@ -166,7 +170,8 @@ def bench_baseline(
     """The Riffusion reference loop (``composer.baseline``) on the same weights, for the same song.
 
     A fresh, plain backend (no batching, no CUDA layout tweaks, no compile; fp16 on CUDA, fp32 on
-    CPU); with ``clips`` only that many clips are timed and the song time is extrapolated.
+    CPU, the builtin model in float32 everywhere); with ``clips`` only that many clips are timed and the song
+    time is extrapolated.
     """
     import gc
 
@@ -179,7 +184,8 @@ def bench_baseline(
     reset_gpu_peak()
     host_peak_scope = reset_host_peak()
     started = time.perf_counter()
-    backend = load_backend(backend_name, model=model, device=device, optimize=False, max_batch_size=1)
+    precision = {"precision": "float32"} if backend_name == "builtin" else {}  # never bfloat16 on AMX
+    backend = load_backend(backend_name, model=model, device=device, optimize=False, max_batch_size=1, **precision)
     load_s = time.perf_counter() - started
     plan = plan_song(outline_from_dict(scaled_outline(outline, duration_s=duration_s)),
                      sample_rate_hz=backend.sample_rate_hz, max_clip_s=backend.preferred_clip_s,
@@ -187,7 +193,8 @@ def bench_baseline(
     with tempfile.TemporaryDirectory(prefix="composer-baseline-") as tmp:
         result = render_reference_song(backend, plan, groove_root=Path(tmp), clips=clips,
                                        wav_path=Path(tmp) / "baseline.wav")
-    report = {"load_s": load_s, "duration_s": plan.duration_s, **result.to_dict(),
+    report = {"load_s": load_s, "duration_s": plan.duration_s, "dtype": backend.describe().get("dtype"),
+              **result.to_dict(),
               "peak_host_memory_mb": peak_host_memory_mb(), "peak_host_memory_scope": host_peak_scope,
               "peak_gpu_memory_mb": peak_gpu_memory_mb()}
     del backend

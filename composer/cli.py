@@ -47,6 +47,17 @@ class Sampler(str, enum.Enum):
     dpm = "dpm++"
 
 
+class Precision(str, enum.Enum):
+    """The builtin model's UNet and VAE dtype (``composer.backends.precision``)."""
+
+    auto = "auto"
+    float32 = "float32"
+    bfloat16 = "bfloat16"
+
+
+PRECISION_HELP = ("builtin: the UNet's and VAE's dtype; 'auto' is bfloat16 on a CPU with AMX (about 22% faster "
+                  "per clip, mel within 0.2 dB) and float32 elsewhere; new clip-cache keys")
+
 SAMPLER_HELP = ("riffusion/tiny-random: 'folder' (the model's own scheduler, PNDM at 50 steps for Riffusion) or "
                 "'dpm++' (DPM-Solver++, 20 steps; new clip-cache keys)")
 
@@ -182,6 +193,7 @@ def render(
         min=1, max=64, help="Clips handed to the model per call (default: the backend's; 4 on a CPU, "
                             "32 for riffusion on CUDA).")] = None,
     scheduler: Annotated[Sampler, typer.Option(help=SAMPLER_HELP + "; regenerate keeps it.")] = Sampler.folder,
+    precision: Annotated[Precision, typer.Option(help=PRECISION_HELP + "; regenerate keeps it.")] = Precision.auto,
 ) -> None:
     """Render an outline into a song folder: song.wav, song.mid, spectrogram.png, manifest.json."""
     from composer.outline import load_outline
@@ -200,7 +212,8 @@ def render(
         warning(message)
     model = model_reference(model) if model else None
     started = time.perf_counter()
-    model_backend = _load_backend(name, model=model, device=device.value, scheduler=scheduler.value)
+    model_backend = _load_backend(name, model=model, device=device.value, scheduler=scheduler.value,
+                                  precision=precision.value)
     loaded = time.perf_counter() - started
     result = render_outline(outline, output, model_backend, model=model, device=device.value, batch_size=batch_size,
                             progress=_progress_factory("rendering clips"), on_warning=warning)
@@ -512,6 +525,8 @@ def bench(
     use_compile: Annotated[bool, typer.Option("--compile", help="torch.compile the UNet (first clips pay for it).")] = False,
     scheduler: Annotated[Sampler, typer.Option(
         help=SAMPLER_HELP + ". The baseline always runs 50 PNDM steps.")] = Sampler.folder,
+    precision: Annotated[Precision, typer.Option(
+        help=PRECISION_HELP + ". The baseline always runs float32 on a CPU.")] = Precision.auto,
     threads: Annotated[Optional[int], typer.Option(
         min=1, max=MAX_CPU_THREADS, help="torch CPU threads (default: torch's choice).")] = None,
     json_out: Annotated[Optional[Path], typer.Option(
@@ -548,15 +563,17 @@ def bench(
         set_cpu_threads(threads)
     if warmup:
         warm_up(outline, backend_name=name, model=model, device=device.value, batch_size=batch_size,
-                compile=use_compile, scheduler=scheduler.value)
+                compile=use_compile, scheduler=scheduler.value, precision=precision.value)
     results: dict = {}
     figures = {"backend": name, "model": model, "template": template, "device": device.value, "batch_size": batch_size,
-               "compile": use_compile, "scheduler": scheduler.value, "warmup": warmup, "environment": environment(),
+               "compile": use_compile, "scheduler": scheduler.value, "precision": precision.value, "warmup": warmup,
+               "environment": environment(),
                "results": results}
     for seconds in lengths:
         runs = [bench_song(outline, backend_name=name, model=model, device=device.value, duration_s=seconds,
                            regenerate=None if regenerate == "none" else regenerate, batch_size=batch_size,
-                           compile=use_compile, scheduler=scheduler.value) for _ in range(repeats)]
+                           compile=use_compile, scheduler=scheduler.value, precision=precision.value)
+                for _ in range(repeats)]
         entry = results[f"{seconds / 60:g} min"] = {"summary": summarize(runs), "runs": runs}
         s = entry["summary"]
         stages = ", ".join(f"{k} {v:.2f}s" for k, v in s["median_stage_s"].items())
@@ -564,7 +581,7 @@ def bench(
                  f"{s['median_regenerate_cold_s']:.1f}s as `composer regenerate` in a fresh process"
                  if "median_regenerate_s" in s else "")
         gpu = f", peak GPU {s['peak_gpu_memory_mb']:.0f} MB" if s["peak_gpu_memory_mb"] is not None else ""
-        out.print(f"{name} {format_mmss(runs[0]['duration_s'])}: median {s['median_total_s']:.1f}s "
+        out.print(f"{name} ({runs[0]['dtype']}) {format_mmss(runs[0]['duration_s'])}: median {s['median_total_s']:.1f}s "
                   f"({s['median_song_s']:.1f}s without model load; RTF {s['median_real_time_factor']:.2f}x){regen}, "
                   f"peak RSS {s['peak_host_memory_mb']:.0f} MB{gpu}; {stages}", highlight=False)
         if baseline:

@@ -193,13 +193,16 @@ def unread_prompt_warnings(plan: Plan, backend: SpectrogramBackend,
 
 def recorded_backend_options(manifest: dict[str, Any]) -> dict[str, Any]:
     """``load_backend`` options that rebuild the backend a take was rendered with: its sampler (riffusion), and
-    the builtin codec's inversion settings, which the model folder may have changed since."""
+    the builtin codec's inversion settings, which the model folder may have changed since, and its precision
+    (a song rendered in bfloat16 regenerates in bfloat16 on any machine; one made before composer had the
+    choice was float32)."""
     identity = manifest["backend"].get("identity") or {}
     if manifest["backend"]["name"] == "builtin":
         from composer.backends.builtin import INVERSION_SETTINGS
 
         codec = identity.get("codec") or {}
-        return {"codec_overrides": {k: codec[k] for k in INVERSION_SETTINGS if k in codec}}
+        return {"codec_overrides": {k: codec[k] for k in INVERSION_SETTINGS if k in codec},
+                "precision": identity.get("dtype", "float32")}
     return {"scheduler": identity.get("sampler", "folder")}
 
 

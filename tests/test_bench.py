@@ -62,7 +62,7 @@ def test_each_run_reports_its_own_peak_memory():
 def fake_run(total_s: float) -> dict:
     return {"duration_s": 60.0, "total_s": total_s, "song_s": total_s - 1, "real_time_factor": 60.0 / total_s,
             "peak_host_memory_mb": 100.0, "peak_gpu_memory_mb": None, "stages_s": {"render": 1.0},
-            "backend_stages_s": {}}
+            "backend_stages_s": {}, "dtype": "float32"}
 
 
 def test_bench_writes_its_json_after_every_length_and_refuses_a_length_twice(tmp_path, monkeypatch):

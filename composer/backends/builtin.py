@@ -61,20 +61,24 @@ class BuiltinBackend(SpectrogramBackend):
     name = "builtin"
 
     def __init__(self, folder: str | Path = SHIPPED_WEIGHTS_DIR, *, device: str = "auto", compile: bool = False,
-                 codec_overrides: Mapping[str, Any] | None = None) -> None:
+                 codec_overrides: Mapping[str, Any] | None = None, precision: str = "auto") -> None:
         """``compile`` wraps the UNet in torch.compile (optional; the first clips pay the compile time).
         ``codec_overrides``: inversion settings (``INVERSION_SETTINGS``) to use instead of the folder's, so a
-        song rendered before the folder changed them regenerates with the settings it was rendered with."""
+        song rendered before the folder changed them regenerates with the settings it was rendered with.
+        ``precision`` (``composer.backends.precision``): the dtype of the UNet and VAE weights; the text
+        encoder and the spectrogram inversion always run in float32."""
         import dataclasses
 
         import torch
 
+        from composer.backends.precision import resolve_precision
         from composer.builtin_model.model import load_builtin_model
         from composer.codec.codec import SpectrogramCodec
 
         self.device = torch_device(device)
+        self.dtype = resolve_precision(precision, device=self.device)
         self.folder = Path(folder)
-        self.model = load_builtin_model(self.folder, device=self.device)
+        self.model = load_builtin_model(self.folder, device=self.device, dtype=self.dtype)
         if codec_overrides:
             unknown = sorted(set(codec_overrides) - set(INVERSION_SETTINGS))
             if unknown:
@@ -140,7 +144,7 @@ class BuiltinBackend(SpectrogramBackend):
             "default_steps": self.model.default_steps,
             "text_encoder": _text_encoder_id(),
             "max_tokens": self.model.text.max_tokens,
-            "dtype": "float32",
+            "dtype": str(self.dtype).removeprefix("torch."),
             "device": self.device.type,
         }
 

@@ -86,7 +86,8 @@ def set_cpu_threads(threads: int) -> None:
 
 def load_backend(name: str, *, model: Optional[str] = None, device: str = "auto", compile: bool = False,
                  max_batch_size: Optional[int] = None, optimize: bool = True,
-                 scheduler: str = "folder", codec_overrides: Optional[dict] = None) -> SpectrogramBackend:
+                 scheduler: str = "folder", codec_overrides: Optional[dict] = None,
+                 precision: str = "auto") -> SpectrogramBackend:
     """Build a backend by registry name (weights are loaded here, not at import).
 
     ``max_batch_size`` (riffusion, tiny-random): clips of one shape per UNet call; by default
@@ -94,9 +95,13 @@ def load_backend(name: str, *, model: Optional[str] = None, device: str = "auto"
     share its call). ``optimize``: CUDA layout/attention tweaks (off for the reference baseline).
     ``compile``: torch.compile the UNet. ``scheduler`` (riffusion, tiny-random): "folder" or "dpm++".
     ``codec_overrides`` (builtin): inversion settings to use instead of the model folder's (regenerate passes
-    the ones a song was rendered with).
+    the ones a song was rendered with). ``precision`` (builtin): "auto", "float32" or "bfloat16", the dtype of
+    its UNet and VAE (``composer.backends.precision``).
     """
     backend_info(name)  # clear error for unknown names
+    if name != "builtin" and precision != "auto":
+        raise BackendError(f"--precision {precision} applies to the builtin backend; the {name} backend runs "
+                           "float16 on CUDA and float32 on a CPU")
     if name in ("riffusion", "tiny-random"):
         if max_batch_size is None:
             max_batch_size = CUDA_BATCH_SIZE if _on_cuda(device) else 1
@@ -128,7 +133,7 @@ def load_backend(name: str, *, model: Optional[str] = None, device: str = "auto"
     from composer.backends.builtin import BuiltinBackend
 
     return BuiltinBackend(model or builtin_weights_dir(), device=device, compile=compile,
-                          codec_overrides=codec_overrides)
+                          codec_overrides=codec_overrides, precision=precision)
 
 
 #: clips per UNet call for the riffusion backends on CUDA (an SD 1.5 UNet at 64x64 latents, fp16)

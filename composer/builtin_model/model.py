@@ -235,8 +235,10 @@ def _save_component(folder: Path, module: Any, *, dtype: torch.dtype) -> None:
     save_file(state, str(folder / WEIGHTS_FILE), metadata={"format": "pt"})
 
 
-def load_builtin_model(path: str | Path, *, device: str | torch.device = "cpu") -> BuiltinModel:
-    """Load any folder written by ``save_builtin_model`` (float32 on ``device``)."""
+def load_builtin_model(path: str | Path, *, device: str | torch.device = "cpu",
+                       dtype: torch.dtype = torch.float32) -> BuiltinModel:
+    """Load any folder written by ``save_builtin_model`` on ``device``, its VAE and UNet weights in ``dtype``
+    (the sampling functions cast their inputs to it and return float32)."""
     folder = Path(path)
     if not folder.is_dir():
         raise ModelFolderError(f"builtin model folder {folder} does not exist or is not a folder")
@@ -250,8 +252,8 @@ def load_builtin_model(path: str | Path, *, device: str | torch.device = "cpu") 
             f"{folder / INDEX_FILE}: format_version {version!r} is not supported; expected {FOLDER_FORMAT_VERSION}"
         )
     codec, text, fields = _parse_index_section(section, where=folder / INDEX_FILE)
-    vae = _load_component(folder, "vae", AutoencoderKL, device=device)
-    unet = _load_component(folder, "unet", UNet2DConditionModel, device=device)
+    vae = _load_component(folder, "vae", AutoencoderKL, device=device, dtype=dtype)
+    unet = _load_component(folder, "unet", UNet2DConditionModel, device=device, dtype=dtype)
     scheduler_config = _read_json(folder / SCHEDULER_FILE, expected="a DPMSolverMultistepScheduler config")
     try:
         DPMSolverMultistepScheduler.from_config(scheduler_config)
@@ -319,7 +321,7 @@ def _parse_index_section(
     return codec, text, fields
 
 
-def _load_component(folder: Path, part: str, cls: type, *, device: str | torch.device) -> Any:
+def _load_component(folder: Path, part: str, cls: type, *, device: str | torch.device, dtype: torch.dtype) -> Any:
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
@@ -343,7 +345,9 @@ def _load_component(folder: Path, part: str, cls: type, *, device: str | torch.d
         raise ModelFolderError(f"{weights_path} is not a readable safetensors file: {exc}") from exc
     _check_state(weights_path, module.state_dict(), state)
     module.load_state_dict({key: value.float() for key, value in state.items()}, strict=True)
-    module.to(device).eval()
+    # torch's own ``to``: diffusers' override warns on every dtype change that it would rather see
+    # ``from_pretrained(torch_dtype=...)``, which these folders do not load through
+    torch.nn.Module.to(module, device=device, dtype=dtype).eval()
     module.requires_grad_(False)
     return module
 

@@ -31,18 +31,19 @@ def initial_noise(*, seed: int, shape: tuple[int, ...]) -> torch.Tensor:
 
 @torch.inference_mode()
 def encode_unit_image(model: BuiltinModel, unit: torch.Tensor) -> torch.Tensor:
-    """Unit images [b, 1, n_mels, width] in [-1, 1] -> normalised latents (posterior mean, deterministic)."""
-    device = next(model.vae.parameters()).device
-    posterior = model.vae.encode(unit.to(device)).latent_dist
-    return normalize_latents(posterior.mean, model.latent_norm)
+    """Unit images [b, 1, n_mels, width] in [-1, 1] -> normalised float32 latents (posterior mean,
+    deterministic), whatever dtype the VAE computes in."""
+    weight = next(model.vae.parameters())
+    posterior = model.vae.encode(unit.to(weight.device, weight.dtype)).latent_dist
+    return normalize_latents(posterior.mean.float(), model.latent_norm)
 
 
 @torch.inference_mode()
 def decode_latents(model: BuiltinModel, latents: torch.Tensor) -> torch.Tensor:
-    """Normalised latents -> unit images [b, 1, n_mels, width] clamped to [-1, 1]."""
-    device = next(model.vae.parameters()).device
-    unit = model.vae.decode(denormalize_latents(latents.to(device), model.latent_norm)).sample
-    return unit.clamp(-1.0, 1.0)
+    """Normalised latents -> float32 unit images [b, 1, n_mels, width] clamped to [-1, 1]."""
+    weight = next(model.vae.parameters())
+    unit = model.vae.decode(denormalize_latents(latents.to(weight.device), model.latent_norm).to(weight.dtype)).sample
+    return unit.float().clamp(-1.0, 1.0)
 
 
 @torch.inference_mode()
@@ -81,7 +82,8 @@ def sample_latents(
     """
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
-    device = next(model.unet.parameters()).device
+    weight = next(model.unet.parameters())
+    device, dtype = weight.device, weight.dtype  # the UNet may compute in bfloat16; the latents stay float32
     if scheduler is None:
         scheduler = DPMSolverMultistepScheduler.from_config(model.scheduler_config)
     scheduler.set_timesteps(steps, device=device)
@@ -103,13 +105,13 @@ def sample_latents(
         known_latents, known_mask = known_latents.to(device), known_mask.to(device)
         first = timesteps[:1].repeat(noise.shape[0])
         latents = _keep_known(latents, scheduler.add_noise(known_latents, noise, first), known_mask)
-    both_context = torch.cat([uncond_context, context]).to(device)
-    both_pooled = torch.cat([uncond_pooled, pooled]).to(device)
+    both_context = torch.cat([uncond_context, context]).to(device, dtype)
+    both_pooled = torch.cat([uncond_pooled, pooled]).to(device, dtype)
     for index, timestep in enumerate(timesteps):
         model_input = scheduler.scale_model_input(torch.cat([latents, latents]), timestep)
         prediction = model.unet(
-            model_input, timestep, encoder_hidden_states=both_context, class_labels=both_pooled
-        ).sample
+            model_input.to(dtype), timestep, encoder_hidden_states=both_context, class_labels=both_pooled
+        ).sample.float()
         uncond, cond = prediction.chunk(2)
         guided = uncond + guidance * (cond - uncond)
         latents = scheduler.step(guided, timestep, latents).prev_sample
