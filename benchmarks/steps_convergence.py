@@ -18,9 +18,11 @@ import dataclasses
 import json
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
+from composer.backends.base import ClipRequest
 from composer.backends.builtin import BuiltinBackend
 from composer.outline import load_outline
 from composer.planner import plan_song
@@ -43,44 +45,55 @@ def mel_distance_db(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(np.abs(da - db)[loud]))
 
 
+def mel_renderer(backend: BuiltinBackend) -> Callable[[ClipRequest], np.ndarray]:
+    """request -> the decoded mel the backend hands to Griffin-Lim (before inversion adds its own error)."""
+    mels: list[np.ndarray] = []
+    original = backend.codec.mel_to_audio
+
+    def capture(mel, **kwargs):
+        mels.append(mel.detach().float().cpu().numpy().copy())
+        return original(mel, **kwargs)
+
+    backend.codec.mel_to_audio = capture
+
+    def render_mel(request: ClipRequest) -> np.ndarray:
+        mels.clear()
+        backend.render([request])
+        return mels[-1]
+
+    return render_mel
+
+
+def distinct_requests(backend: BuiltinBackend, template: str, *, clips: int) -> list[ClipRequest]:
+    """The first ``clips`` distinct clip requests of a template's song, as the renderer builds them."""
+    outline = load_outline(template_path(template))
+    plan = plan_song(outline, sample_rate_hz=backend.sample_rate_hz, max_clip_s=backend.preferred_clip_s,
+                     default_steps=backend.default_steps)
+    seen, picked = set(), []
+    for request in clip_requests(plan, groove_root=template_path(template).parent):
+        key = (request.prompt_a, request.prompt_b, request.seed_a, request.seed_b, request.alpha, request.num_samples)
+        if key not in seen:
+            seen.add(key)
+            picked.append(request)
+    return picked[:clips]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--templates", default="pop,ambient,edm,lofi")
     parser.add_argument("--clips", type=int, default=6, help="distinct clips per template")
     parser.add_argument("--steps", default="20,14,12,10", help="step counts to compare")
     parser.add_argument("--reference-steps", type=int, default=50)
+    parser.add_argument("--precision", default="auto", help="auto, float32 or bfloat16 (composer --precision)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
-    backend = BuiltinBackend()
-    mels: list[np.ndarray] = []
-    original = backend.codec.mel_to_audio
-
-    def capture(mel, **kwargs):  # the decoded mel, before Griffin-Lim adds its own (step-independent) error
-        mels.append(mel.detach().cpu().numpy().copy())
-        return original(mel, **kwargs)
-
-    backend.codec.mel_to_audio = capture
-
-    def render_mel(request) -> np.ndarray:
-        mels.clear()
-        backend.render([request])
-        return mels[-1]
-
+    backend = BuiltinBackend(precision=args.precision)
+    render_mel = mel_renderer(backend)
     candidates = [int(s) for s in args.steps.split(",")]
     rows = []
     for name in args.templates.split(","):
-        outline = load_outline(template_path(name))
-        plan = plan_song(outline, sample_rate_hz=backend.sample_rate_hz, max_clip_s=backend.preferred_clip_s,
-                         default_steps=backend.default_steps)
-        seen, picked = set(), []
-        for request in clip_requests(plan, groove_root=template_path(name).parent):
-            key = (request.prompt_a, request.prompt_b, request.seed_a, request.seed_b, request.alpha,
-                   request.num_samples)
-            if key not in seen:
-                seen.add(key)
-                picked.append(request)
-        for index, request in enumerate(picked[:args.clips]):
+        for index, request in enumerate(distinct_requests(backend, name, clips=args.clips)):
             reference = render_mel(dataclasses.replace(request, steps=args.reference_steps))
             other_seed = render_mel(dataclasses.replace(request, steps=backend.default_steps,
                                                         seed_a=request.seed_a + 1, seed_b=request.seed_b + 1))
