@@ -245,9 +245,13 @@ def environment() -> dict[str, Any]:
 
     import torch
 
+    from composer.backends.precision import cpu_has_bf16_matrix_units
+
     return {
         "platform": platform.platform(), "python": platform.python_version(), "torch": torch.__version__,
         "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "cpu_bf16_matrix_units": cpu_has_bf16_matrix_units(),  # what --precision auto picks on a CPU
         "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
     }
 

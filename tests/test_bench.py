@@ -96,7 +96,8 @@ def test_bench_times_a_regeneration_warm_and_in_a_fresh_process(tmp_path):
                                       "--no-baseline", "--json", str(tmp_path / "b.json")])
     assert result.exit_code == 0, result.output
     saved = json.loads((tmp_path / "b.json").read_text())
-    assert saved["warmup"] is True
+    assert saved["warmup"] is True and saved["precision"] == "auto"
+    assert isinstance(saved["environment"]["cpu_bf16_matrix_units"], bool)
     (run,) = saved["results"]["0.05 min"]["runs"]
     assert run["peak_host_memory_scope"] in ("run", "process")
     # the fresh process pays Python start, imports and model load on top of the warm figure
