@@ -102,20 +102,23 @@ def test_only_the_builtin_backend_takes_a_precision():
         load_backend("tiny-random", device="cpu", precision="bfloat16")
 
 
-def test_a_song_regenerates_in_the_precision_it_was_rendered_in(folder, tmp_path):
+@pytest.mark.parametrize("rendered_in", ["bfloat16", "float32"])
+def test_a_song_regenerates_in_the_precision_it_was_rendered_in(folder, tmp_path, monkeypatch, rendered_in):
+    """Regenerated where ``auto`` would pick the other precision (another machine): the song keeps its own."""
+    monkeypatch.setattr(precision_module, "cpu_has_bf16_matrix_units", lambda: rendered_in == "float32")
     (tmp_path / "song.yaml").write_text(TWO_SECTION_OUTLINE)
     runner = CliRunner()
     result = runner.invoke(app, ["render", str(tmp_path / "song.yaml"), "-o", str(tmp_path / "song"),
-                                 "--model", str(folder), "--device", "cpu", "--precision", "bfloat16"])
+                                 "--model", str(folder), "--device", "cpu", "--precision", rendered_in])
     assert result.exit_code == 0, result.output
     manifest = json.loads((tmp_path / "song" / "manifest.json").read_text())
-    assert manifest["backend"]["identity"]["dtype"] == "bfloat16"
-    assert recorded_backend_options(manifest)["precision"] == "bfloat16"
+    assert manifest["backend"]["identity"]["dtype"] == rendered_in
+    assert recorded_backend_options(manifest)["precision"] == rendered_in
     result = runner.invoke(app, ["regenerate", str(tmp_path / "song"), "--section", "b", "--seed", "4"])
-    assert result.exit_code == 0, result.output  # a float32 backend would have been refused as another model
+    assert result.exit_code == 0, result.output  # the other precision would have been refused as another model
     assert "outside that span differ" not in result.output
     manifest = json.loads((tmp_path / "song" / "manifest.json").read_text())
-    assert manifest["take"] == 2 and manifest["backend"]["identity"]["dtype"] == "bfloat16"
+    assert manifest["take"] == 2 and manifest["backend"]["identity"]["dtype"] == rendered_in
 
 
 def test_a_song_from_before_the_choice_regenerates_in_float32():
