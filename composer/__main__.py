@@ -14,11 +14,30 @@ import sys
 INTERRUPTED_EXIT = 130
 
 
+def caused_by_ctrl_c(error: BaseException) -> bool:
+    """True when ``error`` is a KeyboardInterrupt or was raised because of one. Python wraps a Ctrl-C that lands
+    in a class body's ``__set_name__`` (a dataclass field, say) into "RuntimeError: Error calling __set_name__",
+    with the KeyboardInterrupt as its cause."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def main() -> None:
     try:
         from composer.cli import app
 
         app()
+    except Exception as error:  # SystemExit passes through untouched
+        if not caused_by_ctrl_c(error):
+            raise
+        sys.stderr.write("interrupted\n")
+        sys.exit(INTERRUPTED_EXIT)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(INTERRUPTED_EXIT)

@@ -137,17 +137,22 @@ def _load_backend(name: str, **options: Any) -> Any:
     """
     import gc
 
+    from composer.backends.precision import slow_precision_warning
     from composer.backends.registry import load_backend
 
     _quiet_model_loading()
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return load_backend(name, **options)
+        backend = load_backend(name, **options)
     finally:
         gc.freeze()
         if was_enabled:
             gc.enable()
+    message = slow_precision_warning(backend)
+    if message:
+        warning(message)
+    return backend
 
 
 def _resolve_backend_name(name: Optional[str]) -> str:

@@ -23,6 +23,37 @@ class _InterruptImport(importlib.abc.MetaPathFinder):
         return None
 
 
+class _InterruptInSetName(importlib.abc.MetaPathFinder):
+    """What a Ctrl-C inside a dataclass field's ``__set_name__`` during the CLI's import looks like."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "composer.cli":
+            try:
+                raise KeyboardInterrupt
+            except KeyboardInterrupt as interrupt:
+                raise RuntimeError("Error calling __set_name__ on 'Field' instance 'label_counts'") from interrupt
+        return None
+
+
+def test_ctrl_c_that_python_wrapped_in_another_error_still_exits_130_quietly(monkeypatch, capsys):
+    monkeypatch.delitem(sys.modules, "composer.cli", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_InterruptInSetName(), *sys.meta_path])
+    with pytest.raises(SystemExit) as exited:
+        entry.main()
+    assert exited.value.code == entry.INTERRUPTED_EXIT and capsys.readouterr().err == "interrupted\n"
+
+
+def test_an_error_without_a_ctrl_c_behind_it_is_not_called_an_interrupt():
+    try:
+        try:
+            raise ValueError("a real bug")
+        except ValueError as inner:
+            raise RuntimeError("wrapped") from inner
+    except RuntimeError as error:
+        assert not entry.caused_by_ctrl_c(error)
+    assert entry.caused_by_ctrl_c(KeyboardInterrupt())
+
+
 def test_main_freezes_the_collector_as_it_ends_and_keeps_the_exit_code(monkeypatch, capsys):
     """The interpreter's exit then skips walking what torch and diffusers imported (about 1 s)."""
     gc.unfreeze()

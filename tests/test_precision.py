@@ -144,3 +144,31 @@ def test_the_baseline_runs_float32_where_auto_would_take_bfloat16(folder, monkey
     report = bench_baseline(outline, backend_name="builtin", model=str(folder), device="cpu", duration_s=4.0,
                             clips=1)
     assert report["dtype"] == "float32"
+
+
+def test_bfloat16_without_matrix_units_is_named_slow(full, half, monkeypatch):
+    from composer.backends.precision import slow_precision_warning
+
+    monkeypatch.setattr(precision_module, "cpu_has_bf16_matrix_units", lambda: False)
+    message = slow_precision_warning(half)
+    assert "slower than float32" in message and "--precision float32" in message
+    assert slow_precision_warning(full) is None
+    monkeypatch.setattr(precision_module, "cpu_has_bf16_matrix_units", lambda: True)
+    assert slow_precision_warning(half) is None
+
+
+def test_regenerating_a_bfloat16_song_on_a_cpu_without_matrix_units_warns(folder, tmp_path, monkeypatch):
+    monkeypatch.setattr(precision_module, "cpu_has_bf16_matrix_units", lambda: True)  # the machine it was made on
+    (tmp_path / "song.yaml").write_text(TWO_SECTION_OUTLINE)
+    runner = CliRunner()
+    result = runner.invoke(app, ["render", str(tmp_path / "song.yaml"), "-o", str(tmp_path / "song"),
+                                 "--model", str(folder), "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    assert "bfloat16 matrix units" not in result.output
+    monkeypatch.setattr(precision_module, "cpu_has_bf16_matrix_units", lambda: False)  # another machine
+    result = runner.invoke(app, ["regenerate", str(tmp_path / "song"), "--section", "b", "--seed", "4"])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "without bfloat16 matrix units" in output and "--precision float32" in output
+    manifest = json.loads((tmp_path / "song" / "manifest.json").read_text())
+    assert manifest["take"] == 2 and manifest["backend"]["identity"]["dtype"] == "bfloat16"
