@@ -17,10 +17,12 @@ import dataclasses
 import json
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 
+from composer.backends.base import ClipRequest
 from composer.backends.builtin import BuiltinBackend
 from composer.builtin_model.sampling import decode_latents, latent_shape
 from steps_convergence import distinct_requests, mel_distance_db, mel_renderer
@@ -47,6 +49,13 @@ def call_ms(backend: BuiltinBackend, *, repeats: int = 20) -> dict[str, float]:
     return timings
 
 
+def timed(render: Callable[[ClipRequest], np.ndarray], request: ClipRequest) -> tuple[np.ndarray, float]:
+    """(the clip's decoded mel, wall seconds of its render)."""
+    start = time.perf_counter()
+    mel = render(request)
+    return mel, time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--templates", default="pop,ambient,edm,lofi")
@@ -61,13 +70,9 @@ def main() -> None:
     rows = []
     for name in args.templates.split(","):
         for index, request in enumerate(distinct_requests(full, name, clips=args.clips)):
-            seconds = {}
-            for precision, render in (("float32", render_full), ("bfloat16", render_half)):
-                start = time.perf_counter()
-                mel = render(request)
-                seconds[precision] = time.perf_counter() - start
-                if precision == "float32":
-                    reference = mel
+            reference, seconds_full = timed(render_full, request)
+            mel, seconds_half = timed(render_half, request)
+            seconds = {"float32": seconds_full, "bfloat16": seconds_half}
             other_seed = render_full(dataclasses.replace(request, seed_a=request.seed_a + 1,
                                                          seed_b=request.seed_b + 1))
             row = {"template": name, "clip": index, "bfloat16_distance_db": mel_distance_db(mel, reference),

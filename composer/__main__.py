@@ -33,12 +33,9 @@ def main() -> None:
         from composer.cli import app
 
         app()
-    except Exception as error:  # SystemExit passes through untouched
+    except (KeyboardInterrupt, Exception) as error:  # SystemExit passes through untouched
         if not caused_by_ctrl_c(error):
             raise
-        sys.stderr.write("interrupted\n")
-        sys.exit(INTERRUPTED_EXIT)
-    except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(INTERRUPTED_EXIT)
     finally:

@@ -82,10 +82,8 @@ def bench_song(
         path = Path(tmp) / "bench.yaml"
         path.write_text(yaml.safe_dump(scaled, sort_keys=False))
         started = time.perf_counter()
-        options = {"scheduler": scheduler} if scheduler != "folder" else {}
-        if precision != "auto":
-            options["precision"] = precision
-        backend = load_backend(backend_name, model=model, device=device, compile=compile, **options)
+        backend = load_backend(backend_name, model=model, device=device, compile=compile, scheduler=scheduler,
+                               precision=precision)
         load_s = time.perf_counter() - started
         result = render_outline(path, Path(tmp) / "song", backend, model=model, device=device, batch_size=batch_size)
         total_s = time.perf_counter() - started
