@@ -1,3 +1,3 @@
 """composer: a hierarchical song composer above spectrogram diffusion models."""
 
-__version__ = "0.5.0"
+__version__ = "0.6.0"

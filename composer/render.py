@@ -19,7 +19,7 @@ import numpy as np
 from composer.backends.base import ClipRequest, SpectrogramBackend
 from composer.clip_cache import ClipCache, clip_cache_key
 from composer.dsp.loudness import gain_to_target_db, rms_db, soft_limit, trend_corrections_db
-from composer.dsp.stitch import ClipPlacement, add_clip, declick_edges
+from composer.dsp.stitch import FADE_LAWS, ClipPlacement, add_clip, declick_edges, fixed_fade, joint_ramps
 from composer.errors import GrooveFileError, OutlineError, RenderError
 from composer.plan import Plan, PlannedClip, PlannedSection
 from composer.planner import declick_samples
@@ -102,6 +102,7 @@ def render_song(
     groove_root: Path,
     batch_size: int = 4,
     continuation: bool = False,
+    fade_law: str = "matched",
     on_clip_done: Optional[Progress] = None,
     pinned_keys: Optional[Mapping[int, str]] = None,
 ) -> RenderedSong:
@@ -113,6 +114,9 @@ def render_song(
     rendered in waves (the k-th clip of every section together); chains restart
     at every section, so re-rendering one section never changes another.
 
+    ``fade_law``: how clips are crossfaded (``composer.dsp.stitch.FADE_LAWS``); a regeneration passes the law
+    its take was stitched with, so no other joint changes.
+
     ``pinned_keys`` (regenerate): clip index -> the cache key the take being kept recorded for it. Such a clip
     is taken from the cache under that key while the cache holds it, even if this composer version would key
     (and render) it differently: a take made by an older version keeps its clips.
@@ -120,6 +124,8 @@ def render_song(
     if backend.sample_rate_hz != plan.sample_rate_hz:
         raise RenderError(f"plan is at {plan.sample_rate_hz} Hz but backend {backend.name!r} renders "
                           f"{backend.sample_rate_hz} Hz; re-plan for this backend")
+    if fade_law not in FADE_LAWS:
+        raise RenderError(f"unknown fade law {fade_law!r}; expected one of {', '.join(FADE_LAWS)}")
     requests: list[ClipRequest] = clip_requests(plan, groove_root=groove_root)
     chained = continuation and backend.supports_continuation
     identity = backend.describe()
@@ -127,7 +133,7 @@ def render_song(
     audio: dict[int, np.ndarray] = {}
     retried: dict[int, int] = {}
     rendered: list[int] = []
-    song = _SongBuilder(plan, loudness_db=loudness_db, coherent_joints=[
+    song = _SongBuilder(plan, loudness_db=loudness_db, fade_law=fade_law, coherent_joints=[
         chained and _predecessor(plan, i + 1) == i for i in range(len(plan.clips) - 1)])
     pending = list(range(len(requests)))
     # one worker thread keeps cache writes and stitching off the rendering thread: the backend renders
@@ -167,23 +173,27 @@ def render_song(
 
 
 class _SongBuilder:
-    """The song buffer: each section is loudness-matched and overlap-added as soon as its clips exist.
+    """The song buffer: each section is loudness-matched as soon as its clips exist, and each clip is
+    overlap-added as soon as the crossfades at both its ends are known.
 
     Gains per section occurrence (``_section_gains_db``): each clip moves onto
     the straight-line level trend of its section, then the section as a whole
     goes to the target plus its ``gain_db``. The arrangement's own dynamics
     (a thinning outro, a rising build) survive; the seed-to-seed level scatter
-    that would make joints inside a section step does not. Adding in any order
-    gives the song ``stitch_clips`` would (``add_clip``), so stitching runs
-    while later clips render.
+    that would make joints inside a section step does not. A joint's crossfade
+    (``joint_ramps``) depends only on the two clips it joins, with their gains,
+    and adding in any order gives the song ``stitch_clips`` would (``add_clip``),
+    so stitching runs while later clips render.
     """
 
-    def __init__(self, plan: Plan, *, loudness_db: float, coherent_joints: list[bool]) -> None:
-        self.plan, self.loudness_db, self.coherent = plan, loudness_db, coherent_joints
+    def __init__(self, plan: Plan, *, loudness_db: float, fade_law: str, coherent_joints: list[bool]) -> None:
+        self.plan, self.loudness_db, self.fade_law, self.coherent = plan, loudness_db, fade_law, coherent_joints
         self.fades = joint_fades(plan)
         self.audio = np.zeros(plan.total_samples, dtype=np.float64)
         self.gains_db: dict[int, float] = {}
-        self._waiting: dict[int, np.ndarray] = {}
+        self._waiting: dict[int, np.ndarray] = {}  # rendered clips of sections not complete yet
+        self._gained: dict[int, np.ndarray] = {}  # clips with their gains, waiting for a neighbour's crossfade
+        self._ramps: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # joint i (clip i to i+1) -> its fades
         # seconds spent stitching (on the worker, mostly while the backend renders)
         self.busy_s = 0.0
 
@@ -196,17 +206,31 @@ class _SongBuilder:
                 gains_db = _section_gains_db([self._waiting[i] for i in indices], self.plan, section,
                                              loudness_db=self.loudness_db)
                 for i, gain_db in zip(indices, gains_db):
-                    self._add_clip(i, self._waiting.pop(i), gain_db)
+                    self.gains_db[i] = gain_db
+                    self._gained[i] = self._waiting.pop(i).astype(np.float64) * (10.0 ** (gain_db / 20.0))
+        self._add_ready()
         self.busy_s += time.perf_counter() - started
 
-    def _add_clip(self, i: int, clip_audio: np.ndarray, gain_db: float) -> None:
-        clip, last = self.plan.clips[i], len(self.plan.clips) - 1
-        self.gains_db[i] = gain_db
-        add_clip(self.audio, clip_audio.astype(np.float64) * (10.0 ** (gain_db / 20.0)),
-                 ClipPlacement(clip.start_sample, clip.end_sample, self.plan.pad_samples),
-                 fade_in_samples=self.fades[i - 1] if i > 0 else 0,
-                 fade_out_samples=self.fades[i] if i < last else 0,
-                 linear_in=i > 0 and self.coherent[i - 1], linear_out=i < last and self.coherent[i])
+    def _add_ready(self) -> None:
+        """Work out every crossfade whose two clips are gained, then add every clip with both of its own."""
+        last = len(self.plan.clips) - 1
+        for i in sorted(self._gained):
+            if i == last or i in self._ramps:
+                continue
+            if self.fade_law == "fixed":  # needs neither clip
+                self._ramps[i] = fixed_fade(num_samples=self.fades[i], coherent=self.coherent[i])
+            elif i + 1 in self._gained:
+                self._ramps[i] = joint_ramps(self._gained[i], self._placement(i), self._gained[i + 1],
+                                             self._placement(i + 1), fade_samples=self.fades[i], law=self.fade_law)
+        for i in [i for i in sorted(self._gained) if (i == 0 or i - 1 in self._ramps)
+                  and (i == last or i in self._ramps)]:
+            add_clip(self.audio, self._gained.pop(i), self._placement(i),
+                     fade_in=self._ramps[i - 1][1] if i > 0 else None,
+                     fade_out=self._ramps[i][0] if i < last else None)
+
+    def _placement(self, i: int) -> ClipPlacement:
+        clip = self.plan.clips[i]
+        return ClipPlacement(clip.start_sample, clip.end_sample, self.plan.pad_samples)
 
 
 def _deliver(checked: list[tuple[int, np.ndarray, Optional[int]]], wave: list[int], keys: list[str],

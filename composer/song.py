@@ -162,7 +162,8 @@ def regenerate_section(folder: Path, selector: str, backend: SpectrogramBackend,
                           batch_size=batch_size, progress=progress,
                           stages={"plan": time.perf_counter() - started}, keep_outside=span or (0, 0),
                           based_on_take=int(manifest["take"]),
-                          pinned_keys={i: recorded_keys[i] for i in kept if i in recorded_keys})
+                          pinned_keys={i: recorded_keys[i] for i in kept if i in recorded_keys},
+                          fade_law=manifest.get("joint_fades", "fixed"))
     return replace(result, changed_samples=span, changed_outside=change.get("changed_outside_span", 0),
                    previous_version=manifest.get("composer_version"))
 
@@ -232,12 +233,13 @@ def _render_take(folder: Path, outline: Outline, plan: Plan, backend: Spectrogra
                  groove_root: Path, change: dict[str, Any], batch_size: Optional[int],
                  progress: Optional[ProgressFactory], stages: dict[str, float],
                  keep_outside: Optional[tuple[int, int]] = None, based_on_take: Optional[int] = None,
-                 pinned_keys: Optional[dict[int, str]] = None) -> SongResult:
+                 pinned_keys: Optional[dict[int, str]] = None, fade_law: str = "matched") -> SongResult:
     """Render ``plan`` and write it as the folder's next take. ``keep_outside``: the [first, end) samples a
     regeneration may change; the new take is checked against the current one outside them, and the count of
     samples that differ there is recorded in ``change`` as ``changed_outside_span``. ``based_on_take``: the
     take the plan was made from; if another process has made a newer one since, nothing is written.
-    ``pinned_keys``: the kept clips' recorded cache keys (see ``render_song``)."""
+    ``pinned_keys``: the kept clips' recorded cache keys (see ``render_song``). ``fade_law``: how the clips are
+    crossfaded (a regeneration keeps its take's)."""
     folder = Path(folder)
     with folder_lock(folder):
         # a song it could not keep as a take fails now, not after minutes of rendering
@@ -253,7 +255,7 @@ def _render_take(folder: Path, outline: Outline, plan: Plan, backend: Spectrogra
         song = render_song(plan, backend, cache=ClipCache(clips_dir(folder)),
                            loudness_db=float(outline.render.loudness_db), groove_root=groove_root,
                            batch_size=batch_size or backend.preferred_batch_size,
-                           continuation=outline.render.continuation,
+                           continuation=outline.render.continuation, fade_law=fade_law,
                            on_clip_done=progress(len(plan.clips)) if progress else None, pinned_keys=pinned_keys)
         stages["render"] = time.perf_counter() - tick - song.stitch_s
         stages["stitch"] = song.stitch_s
@@ -266,7 +268,7 @@ def _render_take(folder: Path, outline: Outline, plan: Plan, backend: Spectrogra
         _, previous_problem = archive_current_take(folder)
         take = next_take_number(folder)
         manifest = build_manifest(outline, plan, song, backend, overrides=overrides, model=model, device=device,
-                                  groove_root=groove_root, take=take, change=change)
+                                  groove_root=groove_root, take=take, change=change, fade_law=fade_law)
         write_song_files(folder, plan, song, manifest)
         stages["write"] = time.perf_counter() - tick
     return SongResult(folder=folder, plan=plan, take=take, rendered_clips=len(song.rendered),
@@ -323,7 +325,7 @@ def write_song_files(folder: Path, plan: Plan, song: RenderedSong, manifest: dic
 
 def build_manifest(outline: Outline, plan: Plan, song: RenderedSong, backend: SpectrogramBackend, *,
                    overrides: dict[tuple[str, int], SectionOverride], model: Optional[str], device: str,
-                   groove_root: Path, take: int, change: dict[str, Any]) -> dict[str, Any]:
+                   groove_root: Path, take: int, change: dict[str, Any], fade_law: str) -> dict[str, Any]:
     identity = backend.describe()
     sections = []
     for section in plan.sections:
@@ -359,6 +361,7 @@ def build_manifest(outline: Outline, plan: Plan, song: RenderedSong, backend: Sp
         "total_samples": plan.total_samples,
         "pad_samples": plan.pad_samples,
         "joint_fade_samples": plan.joint_fade_samples,
+        "joint_fades": fade_law,  # composer.dsp.stitch.FADE_LAWS: a regeneration stitches with the same
         "warnings": list(plan.warnings),  # what `plan` and `render` printed before rendering
         "backend": {"name": backend.name, "model": model, "device": device, "makes_music": backend.makes_music,
                     "note": None if backend.makes_music else NOISE_NOTE, "identity": identity},

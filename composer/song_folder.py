@@ -12,7 +12,7 @@ import json
 import re
 import shutil
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, ValidationInfo, field_validator
 
@@ -84,6 +84,9 @@ class _Manifest(_Loose):
     groove_root: Optional[str] = None
     # SHA-256 of the take's song.wav (manifests before composer 0.4 have none)
     audio_sha256: Optional[str] = Field(None, pattern=r"^[0-9a-f]{64}$")
+    # how the take's clips were crossfaded (composer.dsp.stitch.FADE_LAWS); takes before composer 0.6 have
+    # none and were stitched with the fixed fades
+    joint_fades: Literal["matched", "fixed"] = "fixed"
 
     @field_validator("outline")
     @classmethod

@@ -142,6 +142,56 @@ def test_regenerate_reports_samples_that_changed_outside_the_span(song, version,
     assert json.loads((folder / "manifest.json").read_text())["change"]["changed_outside_span"] == 100
 
 
+def test_a_song_records_its_crossfade_law(song):
+    _, folder, _ = song
+    assert json.loads((folder / "manifest.json").read_text())["joint_fades"] == "matched"
+
+
+@pytest.mark.parametrize("recorded", [None, "matched"])
+def test_a_take_stitched_with_the_fixed_fades_regenerates_with_them(song, tmp_path, monkeypatch, recorded):
+    """A take made before the matched crossfades (its manifest names none) keeps every joint outside the
+    regenerated section; recording the wrong law (the control) changes joints elsewhere."""
+    import composer.song
+
+    outline, _, _ = song
+    folder = tmp_path / "old"
+    take = composer.song._render_take
+    with monkeypatch.context() as patch:
+        patch.setattr(composer.song, "_render_take", lambda *a, **k: take(*a, **{**k, "fade_law": "fixed"}))
+        result = runner.invoke(app, ["render", str(outline), "-o", str(folder), "--backend", "tiny-random"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest.pop("joint_fades") == "fixed"
+    if recorded:
+        manifest["joint_fades"] = recorded
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    result = runner.invoke(app, ["regenerate", str(folder), "--section", "chorus:2", "--seed", "5"])
+    assert result.exit_code == 0, result.output
+    change = json.loads((folder / "manifest.json").read_text())["change"]
+    if recorded is None:
+        assert "changed_outside_span" not in change and "warning" not in result.output
+        assert json.loads((folder / "manifest.json").read_text())["joint_fades"] == "fixed"
+    else:
+        assert change["changed_outside_span"] > 0
+
+
+def test_joint_levels_benchmark_reads_a_song_and_the_matched_fades_hold_its_level(song):
+    """benchmarks/joint_levels.py on a real (tiny-random) render: its clips share grooves, so some joints
+    correlate; the take's matched fades keep them level where the fixed fades swell."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from joint_levels import song_joints
+
+    _, folder, _ = song
+    matched, fixed = song_joints(folder), song_joints(folder, law="fixed")
+    assert [r["law"] for r in matched] == ["matched"] * len(matched) and len(matched) >= 3
+    assert max(abs(r["level_db"]) for r in matched) < 0.3
+    correlated = max(range(len(fixed)), key=lambda i: fixed[i]["correlation"])
+    assert fixed[correlated]["correlation"] > 0.1
+    assert fixed[correlated]["level_db"] > matched[correlated]["level_db"] + 0.3
+
+
 def test_takes_and_restore(song):
     _, folder, _ = song
     result = runner.invoke(app, ["regenerate", str(folder), "--section", "chorus:2", "--seed", "5"])

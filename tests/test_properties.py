@@ -25,7 +25,8 @@ from composer.backends.base import SpectrogramBackend
 from composer.clip_cache import ClipCache
 from composer.dsp.loudness import soft_limit, trend_corrections_db
 from composer.dsp.stitch import (
-    ClipPlacement, add_clip, declick_edges, equal_power_fade, fade_window, linear_fade, stitch_clips,
+    FADE_LAWS, ClipPlacement, add_clip, declick_edges, equal_power_fade, fade_window, joint_ramps, linear_fade,
+    stitch_clips,
 )
 from composer.outline_model import MAX_BPM, MAX_SONG_S, MIN_BPM, Outline
 from composer.plan import Plan, SectionOverride
@@ -310,14 +311,14 @@ def layouts(draw):
 
 @_settings(200)
 @given(layout=layouts())
-def test_stitch_weights_keep_constant_gain_or_power_across_every_joint(layout):
-    """Each output sample is one clip at full weight, or two clips in the fade centred on their joint
-    whose weights keep power (equal-power) or gain (coherent, linear) at exactly one."""
+def test_fixed_stitch_weights_keep_constant_gain_or_power_across_every_joint(layout):
+    """The fixed law: each output sample is one clip at full weight, or two clips in the fade centred on
+    their joint whose weights keep power (equal-power) or gain (coherent, linear) at exactly one."""
     places, fades, coherent = layout
     total = places[-1].end_sample
     weights = np.array([
         stitch_clips([np.full(p.end_sample - p.start_sample + 2 * p.pad_samples, float(i == j)) for i, p in
-                      enumerate(places)], places, joint_fade_samples=fades, total_samples=total,
+                      enumerate(places)], places, joint_fade_samples=fades, total_samples=total, law="fixed",
                      coherent_joints=coherent)
         for j in range(len(places))])
     in_fade = np.zeros(total, dtype=bool)
@@ -374,23 +375,26 @@ def test_replacing_clips_changes_exactly_their_changed_span(outline, rate, max_c
     plan = plan_song(outline, sample_rate_hz=rate, max_clip_s=max_clip_s)
     places, fades = _placements(plan), joint_fades(plan)
     coherent = data.draw(st.lists(st.booleans(), min_size=len(fades), max_size=len(fades)))
+    law = data.draw(st.sampled_from(FADE_LAWS))
     clips = _noise_clips(plan, seed)
-    before = stitch_clips(clips, places, joint_fade_samples=fades, total_samples=plan.total_samples,
+    before = stitch_clips(clips, places, joint_fade_samples=fades, total_samples=plan.total_samples, law=law,
                           coherent_joints=coherent)
     assert before.shape == (plan.total_samples,)
     # overlap-adding clip by clip in any order is the same song, bit for bit (what the stitch worker does)
+    ramps = [joint_ramps(clips[i], places[i], clips[i + 1], places[i + 1], fade_samples=fade, law=law,
+                         coherent=coherent[i]) for i, fade in enumerate(fades)]
     order = data.draw(st.permutations(range(len(clips))))
     piecewise = np.zeros(plan.total_samples)
     for i in order:
-        add_clip(piecewise, clips[i], places[i], fade_in_samples=fades[i - 1] if i else 0,
-                 fade_out_samples=fades[i] if i < len(fades) else 0,
-                 linear_in=i > 0 and coherent[i - 1], linear_out=i < len(fades) and coherent[i])
+        add_clip(piecewise, clips[i], places[i], fade_in=ramps[i - 1][1] if i else None,
+                 fade_out=ramps[i][0] if i < len(fades) else None)
     assert np.array_equal(piecewise, before)
     # a regeneration: any set of clips gets new audio
     changed = sorted(data.draw(st.sets(st.sampled_from(range(len(clips))), min_size=1)))
     fresh = _noise_clips(plan, seed + 1)
     after = stitch_clips([fresh[i] if i in changed else a for i, a in enumerate(clips)], places,
-                         joint_fade_samples=fades, total_samples=plan.total_samples, coherent_joints=coherent)
+                         joint_fade_samples=fades, total_samples=plan.total_samples, law=law,
+                         coherent_joints=coherent)
     lo, hi = changed_span(plan, changed)
     old, new = _finished(plan, before), _finished(plan, after)
     assert np.array_equal(old[:lo], new[:lo]) and np.array_equal(old[hi:], new[hi:])

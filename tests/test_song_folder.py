@@ -384,7 +384,7 @@ def test_a_folder_named_like_a_take_but_not_numbered_is_ignored(song):
 
 
 @pytest.mark.parametrize("field, value", [("bpm", 0.001), ("bpm", 1e300), ("bpm", 330), ("time_signature", "7/3"),
-                                          ("time_signature", "64/4"), ("take", True)])
+                                          ("time_signature", "64/4"), ("take", True), ("joint_fades", "cosine")])
 def test_manifest_values_out_of_range_are_named(song, field, value):
     path = song / "manifest.json"
     path.write_text(json.dumps({**json.loads(path.read_text()), field: value}))

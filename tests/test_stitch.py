@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 
 from composer.dsp.loudness import SILENCE_DB, gain_to_target_db, rms_db, soft_limit, trend_corrections_db
-from composer.dsp.stitch import ClipPlacement, equal_power_fade, fade_window, linear_fade, splice_prefix, stitch_clips
+from composer.dsp.stitch import (
+    MIN_FADE_CORRELATION, ClipPlacement, equal_power_fade, fade_window, linear_fade, matched_fade, splice_prefix,
+    stitch_clips,
+)
 
 RATE = 8000
 
@@ -28,27 +31,79 @@ def test_stitched_continuous_signal_is_seamless():
     pad, fade = 300, 400
     clips = [_sine(b - a + 2 * pad, freq_hz=220, start_sample=a - pad) for a, b in zip(bounds, bounds[1:])]
     places = [ClipPlacement(a, b, pad) for a, b in zip(bounds, bounds[1:])]
-    song = stitch_clips(clips, places, joint_fade_samples=[fade, fade], total_samples=12000)
     reference = _sine(12000, freq_hz=220)
-    # equal-power on identical (correlated) material lifts the middle of the fade by up to sqrt(2)
-    assert np.max(np.abs(song - reference)) < 0.5 * (np.sqrt(2) - 1) + 1e-9
+    # the matched law sees the same audio on both sides of each joint and fades with equal gain: exact
+    song = stitch_clips(clips, places, joint_fade_samples=[fade, fade], total_samples=12000)
+    np.testing.assert_allclose(song, reference, rtol=0, atol=1e-12)
+    # the fixed law's equal-power fade lifts the middle of the fade by up to sqrt(2), but never steps
+    song = stitch_clips(clips, places, joint_fade_samples=[fade, fade], total_samples=12000, law="fixed")
+    assert 0.1 < np.max(np.abs(song - reference)) < 0.5 * (np.sqrt(2) - 1) + 1e-9
     steps = np.abs(np.diff(song))
     assert steps.max() <= np.abs(np.diff(reference)).max() * 1.5
 
 
-def test_coherent_joints_fade_linearly_and_do_not_swell():
-    """Clips that continue each other play the same audio across the fade: equal gain keeps it exact."""
+def test_fixed_law_fades_coherent_joints_linearly_so_they_do_not_swell():
+    """The fixed law (takes before the matched one): clips that continue each other play the same audio across the fade: equal gain keeps it exact."""
     bounds = [0, 4000, 8000, 12000]
     pad, fade = 300, 400
     clips = [_sine(b - a + 2 * pad, freq_hz=220, start_sample=a - pad) for a, b in zip(bounds, bounds[1:])]
     places = [ClipPlacement(a, b, pad) for a, b in zip(bounds, bounds[1:])]
-    song = stitch_clips(clips, places, joint_fade_samples=[fade, fade], total_samples=12000,
+    song = stitch_clips(clips, places, joint_fade_samples=[fade, fade], total_samples=12000, law="fixed",
                         coherent_joints=[True, True])
     np.testing.assert_allclose(song, _sine(12000, freq_hz=220), atol=1e-12)
     out, into = linear_fade(num_samples=7)
     np.testing.assert_allclose(out + into, 1.0)
     with pytest.raises(ValueError, match="coherence"):
         stitch_clips(clips, places, joint_fade_samples=[fade, fade], total_samples=12000, coherent_joints=[True])
+
+
+def _correlated_pair(rho, *, n, seed):
+    """Two unit-power noises whose correlation is ``rho`` (up to sampling error)."""
+    rng = np.random.default_rng(seed)
+    x, other = rng.standard_normal(n), rng.standard_normal(n)
+    return x, rho * x + np.sqrt(1.0 - rho ** 2) * other
+
+
+def _block_levels_db(mixed, held, *, blocks=8):
+    """The mix's level against the held power, in dB, per block of the fade."""
+    return np.array([10 * np.log10(np.sum(m ** 2) / np.sum(h))
+                     for m, h in zip(np.array_split(mixed, blocks), np.array_split(held, blocks))])
+
+
+@pytest.mark.parametrize("rho", [-0.4, 0.0, 0.3, 0.6, 0.9, 1.0])
+def test_matched_fade_holds_the_power_the_two_clips_interpolate_whatever_their_correlation(rho):
+    x, y = _correlated_pair(rho, n=40000, seed=3)
+    cos, sin = equal_power_fade(num_samples=x.size)
+    held = cos ** 2 * x ** 2 + sin ** 2 * y ** 2  # what an equal-power fade gives unrelated clips
+    fade_out, fade_in = matched_fade(x, y)
+    assert np.all(np.abs(_block_levels_db(fade_out * x + fade_in * y, held)) < 0.25)
+    fixed = _block_levels_db(cos * x + sin * y, held)  # the fixed law misses by 10*log10(1 + rho) mid-fade
+    assert abs(fixed[3] - 10 * np.log10(1 + rho * np.sin(2 * np.pi * 7 / 32))) < 0.25 or abs(rho) < 0.05
+    if rho >= 0:  # monotone and never above 1; an anti-correlated pair needs (and gets) more than 1 mid-fade
+        assert np.all(np.diff(fade_in) > 0) and np.all(np.diff(fade_out) < 0)
+        assert max(fade_in.max(), fade_out.max()) <= 1.0 + 1e-12
+
+
+def test_matched_fade_is_equal_power_for_a_silent_clip_and_equal_gain_for_identical_ones():
+    x = np.random.default_rng(1).standard_normal(500)
+    for silent in (np.zeros(500), x):
+        out, into = matched_fade(x, np.zeros(500)) if silent is not x else matched_fade(np.zeros(500), x)
+        cos, sin = equal_power_fade(num_samples=500)
+        assert np.array_equal(out, cos) and np.array_equal(into, sin)
+    out, into = matched_fade(x, x)
+    np.testing.assert_allclose(out + into, 1.0, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(out, into[::-1], rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="fade windows differ"):
+        matched_fade(x, x[:-1])
+
+
+def test_matched_fade_lifts_an_anticorrelated_pair_at_most_3_db():
+    x = np.random.default_rng(2).standard_normal(1000)
+    out, into = matched_fade(x, -x)  # correlation -1 counts as MIN_FADE_CORRELATION
+    middle = len(out) // 2
+    k = 1.0 / np.sqrt(1.0 + MIN_FADE_CORRELATION)
+    assert out[middle] / equal_power_fade(num_samples=1000)[0][middle] == pytest.approx(k, rel=1e-3)
+    assert 20 * np.log10(k) == pytest.approx(3.01, abs=0.01)
 
 
 def test_splice_prefix_keeps_the_prefix_then_fades_into_the_clip():

@@ -8,6 +8,7 @@ unknown names fall back to 'pop' and 'verse'.
 
 from __future__ import annotations
 
+import functools
 import re
 
 STYLE_FAMILIES = ("pop", "rock", "edm", "hiphop", "jazz", "blues", "ambient", "funk", "reggae", "latin")
@@ -34,6 +35,7 @@ _ROLE_ALIASES = {
 }
 
 
+@functools.lru_cache(maxsize=256)  # asked once per bar of every clip's groove, for a handful of styles
 def style_family(style: str) -> str:
     """'Lo-fi hip hop' -> 'hiphop'; unknown styles -> 'pop'."""
     text = " " + re.sub(r"[_/,]+", " ", style.lower()) + " "
