@@ -67,11 +67,12 @@ def matched_fade(outgoing: np.ndarray, incoming: np.ndarray) -> tuple[np.ndarray
         raise ValueError(f"fade windows differ: {outgoing.shape} and {incoming.shape}")
     cos, sin = equal_power_fade(num_samples=outgoing.size)
     both = 2.0 * cos * sin
-    ex, ey = float(np.dot(both, outgoing * outgoing)), float(np.dot(both, incoming * incoming))
+    # np.sum, not np.dot: a BLAS dot may start threads of its own, which fight the clips rendering beside it
+    ex, ey = float(np.sum(both * outgoing * outgoing)), float(np.sum(both * incoming * incoming))
     if not (ex > 0.0 and ey > 0.0):
         return cos, sin
     cross = np.sqrt(ex * ey)
-    rho = min(max(float(np.dot(both, outgoing * incoming)) / cross, MIN_FADE_CORRELATION), 1.0)
+    rho = min(max(float(np.sum(both * outgoing * incoming)) / cross, MIN_FADE_CORRELATION), 1.0)
     held = cos * cos * ex + sin * sin * ey
     k = np.sqrt(held / (held + both * rho * cross))
     return k * cos, k * sin
