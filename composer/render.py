@@ -126,31 +126,33 @@ def render_song(
                           f"{backend.sample_rate_hz} Hz; re-plan for this backend")
     if fade_law not in FADE_LAWS:
         raise RenderError(f"unknown fade law {fade_law!r}; expected one of {', '.join(FADE_LAWS)}")
-    requests: list[ClipRequest] = clip_requests(plan, groove_root=groove_root)
+    # built when a clip needs keying or rendering: a kept clip of a regeneration needs neither its groove nor its key
+    requests: dict[int, ClipRequest] = {}
+    loops: dict[str, np.ndarray] = {}
     chained = continuation and backend.supports_continuation
     identity = backend.describe()
-    keys: list[str] = [""] * len(requests)
+    keys: list[str] = [""] * len(plan.clips)
     audio: dict[int, np.ndarray] = {}
     retried: dict[int, int] = {}
     rendered: list[int] = []
     song = _SongBuilder(plan, loudness_db=loudness_db, fade_law=fade_law, coherent_joints=[
         chained and _predecessor(plan, i + 1) == i for i in range(len(plan.clips) - 1)])
-    pending = list(range(len(requests)))
+    pending = list(range(len(plan.clips)))
     # one worker thread keeps cache writes and stitching off the rendering thread: the backend renders
     # the next batch while the last one is stored and overlap-added (torch releases the GIL on a GPU)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="composer-stitch") as worker:
         while pending:
             wave = [i for i in pending
                     if not chained or _predecessor(plan, i) is None or _predecessor(plan, i) in audio]
-            for i in wave:
+            kept = _fetch_pinned(wave, plan, pinned_keys or {}, cache, keys, audio, retried, on_clip_done)
+            wave_to_key = [i for i in wave if i not in kept]
+            for i in wave_to_key:
+                requests[i] = _clip_request(plan, plan.clips[i], groove_root=groove_root, loops=loops)
                 previous = _predecessor(plan, i) if chained else None
                 if previous is not None:
                     requests[i] = dataclasses.replace(requests[i], prefix_audio=_shared_tail(plan, previous, i, audio))
                 keys[i] = clip_cache_key(requests[i], backend_identity=identity)
-                pinned = (pinned_keys or {}).get(i)
-                if pinned and pinned != keys[i] and cache.get(pinned, num_samples=requests[i].num_samples) is not None:
-                    keys[i] = pinned
-            missing = _fetch_cached(wave, keys, requests, cache, audio, retried, on_clip_done)
+            missing = _fetch_cached(wave_to_key, keys, requests, cache, audio, retried, on_clip_done)
             delivered = [worker.submit(song.add, {i: audio[i] for i in wave if i in audio})]
             for batch in _batches(missing, requests, batch_size):
                 outputs = backend.render([requests[i] for i in batch])
@@ -161,6 +163,7 @@ def render_song(
                 future.result()
             rendered.extend(missing)
             pending = [i for i in pending if i not in audio]
+    _checked_loops.clear()  # what the requests needed of the checked groove files is in ``loops`` now
 
     stitch_started = time.perf_counter()
     final = soft_limit(declick_edges(song.audio, fade_samples=declick_samples(sample_rate_hz=plan.sample_rate_hz)))
@@ -250,7 +253,28 @@ def _deliver(checked: list[tuple[int, np.ndarray, Optional[int]]], wave: list[in
                 on_clip_done(j)
 
 
-def _fetch_cached(wave: list[int], keys: list[str], requests: list[ClipRequest], cache: ClipCache,
+def _fetch_pinned(wave: list[int], plan: Plan, pinned_keys: Mapping[int, str], cache: ClipCache, keys: list[str],
+                  audio: dict[int, np.ndarray], retried: dict[int, int], on_clip_done: Optional[Progress]) -> set[int]:
+    """Fill ``audio`` with the clips of the wave that the cache holds under their pinned keys; return them."""
+    kept = set()
+    for i in wave:
+        clip = plan.clips[i]
+        pinned = pinned_keys.get(i)
+        found = cache.get(pinned, num_samples=clip.end_sample - clip.start_sample + 2 * plan.pad_samples) \
+            if pinned else None
+        if found is None:
+            continue
+        keys[i], audio[i] = pinned, found
+        kept.add(i)
+        seed = cache.retry_seed(pinned)
+        if seed is not None:
+            retried[i] = seed
+        if on_clip_done:
+            on_clip_done(i)
+    return kept
+
+
+def _fetch_cached(wave: list[int], keys: list[str], requests: dict[int, ClipRequest], cache: ClipCache,
                   audio: dict[int, np.ndarray], retried: dict[int, int],
                   on_clip_done: Optional[Progress]) -> list[int]:
     """Fill ``audio`` from the cache; return the clips to render, one per distinct key."""
@@ -356,7 +380,7 @@ def _problem(out: np.ndarray, num_samples: int) -> Optional[str]:
     return None
 
 
-def _batches(indices: list[int], requests: list[ClipRequest], size: int) -> list[list[int]]:
+def _batches(indices: list[int], requests: dict[int, ClipRequest], size: int) -> list[list[int]]:
     """Group clips of the same length so a backend can batch them."""
     by_length: dict[int, list[int]] = {}
     for i in indices:

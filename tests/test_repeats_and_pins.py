@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from composer.cli import app
@@ -60,3 +61,28 @@ def test_regenerate_keeps_the_clips_its_take_recorded(tmp_path):
     assert not (folder / "clips" / f"{current}.npy").exists()
     assert "differ from the previous take" not in result.output
     assert Path(folder / "song.wav").read_bytes() != before
+
+
+@pytest.mark.parametrize("damaged", [False, True])
+def test_a_regeneration_builds_the_grooves_of_the_clips_it_renders_only(tmp_path, monkeypatch, damaged):
+    """Kept clips come from the cache under their recorded keys, so their grooves are never synthesised; a kept
+    clip whose cache entry is damaged is rendered again, from its real groove, to the same audio."""
+    import composer.render
+
+    (tmp_path / "song.yaml").write_text(TWO_SECTION_OUTLINE)
+    folder = tmp_path / "song"
+    assert runner.invoke(app, ["render", str(tmp_path / "song.yaml"), "-o", str(folder),
+                               "--backend", "tiny-random"]).exit_code == 0
+    kept = json.loads((folder / "manifest.json").read_text())["sections"][0]["clips"][0]["cache_key"]
+    first = np.load(folder / "clips" / f"{kept}.npy")
+    if damaged:
+        (folder / "clips" / f"{kept}.npy").write_bytes(b"not a clip")
+    built = []
+    real = composer.render._init_audio
+    monkeypatch.setattr(composer.render, "_init_audio", lambda plan, clip, **k: built.append(clip.section_index)
+                        or real(plan, clip, **k))
+    result = runner.invoke(app, ["regenerate", str(folder), "--section", "b", "--seed", "8"])
+    assert result.exit_code == 0, result.output
+    assert built == ([0, 1] if damaged else [1])
+    assert ("2 rendered" if damaged else "1 rendered") in result.output
+    assert np.array_equal(np.load(folder / "clips" / f"{kept}.npy"), first)
