@@ -126,15 +126,19 @@ def render_song(
                           f"{backend.sample_rate_hz} Hz; re-plan for this backend")
     if fade_law not in FADE_LAWS:
         raise RenderError(f"unknown fade law {fade_law!r}; expected one of {', '.join(FADE_LAWS)}")
-    # built when a clip needs keying or rendering: a kept clip of a regeneration needs neither its groove nor its key
-    requests: dict[int, ClipRequest] = {}
-    loops: dict[str, np.ndarray] = {}
     chained = continuation and backend.supports_continuation
     identity = backend.describe()
     keys: list[str] = [""] * len(plan.clips)
     audio: dict[int, np.ndarray] = {}
     retried: dict[int, int] = {}
     rendered: list[int] = []
+    # a regeneration's kept clips come first, under their recorded keys: they need no request (nor groove)
+    kept = _fetch_pinned(range(len(plan.clips)), plan, pinned_keys or {}, cache, keys, audio, retried, on_clip_done)
+    loops: dict[str, np.ndarray] = {}
+    requests = {i: _clip_request(plan, clip, groove_root=groove_root, loops=loops)
+                for i, clip in enumerate(plan.clips) if i not in kept}
+    del loops
+    _checked_loops.clear()  # the requests hold their own windows of the loops: free them for the render
     song = _SongBuilder(plan, loudness_db=loudness_db, fade_law=fade_law, coherent_joints=[
         chained and _predecessor(plan, i + 1) == i for i in range(len(plan.clips) - 1)])
     pending = list(range(len(plan.clips)))
@@ -144,10 +148,8 @@ def render_song(
         while pending:
             wave = [i for i in pending
                     if not chained or _predecessor(plan, i) is None or _predecessor(plan, i) in audio]
-            kept = _fetch_pinned(wave, plan, pinned_keys or {}, cache, keys, audio, retried, on_clip_done)
             wave_to_key = [i for i in wave if i not in kept]
             for i in wave_to_key:
-                requests[i] = _clip_request(plan, plan.clips[i], groove_root=groove_root, loops=loops)
                 previous = _predecessor(plan, i) if chained else None
                 if previous is not None:
                     requests[i] = dataclasses.replace(requests[i], prefix_audio=_shared_tail(plan, previous, i, audio))
@@ -163,7 +165,6 @@ def render_song(
                 future.result()
             rendered.extend(missing)
             pending = [i for i in pending if i not in audio]
-    _checked_loops.clear()  # what the requests needed of the checked groove files is in ``loops`` now
 
     stitch_started = time.perf_counter()
     final = soft_limit(declick_edges(song.audio, fade_samples=declick_samples(sample_rate_hz=plan.sample_rate_hz)))
@@ -253,11 +254,12 @@ def _deliver(checked: list[tuple[int, np.ndarray, Optional[int]]], wave: list[in
                 on_clip_done(j)
 
 
-def _fetch_pinned(wave: list[int], plan: Plan, pinned_keys: Mapping[int, str], cache: ClipCache, keys: list[str],
-                  audio: dict[int, np.ndarray], retried: dict[int, int], on_clip_done: Optional[Progress]) -> set[int]:
-    """Fill ``audio`` with the clips of the wave that the cache holds under their pinned keys; return them."""
+def _fetch_pinned(indices: Sequence[int], plan: Plan, pinned_keys: Mapping[int, str], cache: ClipCache,
+                  keys: list[str], audio: dict[int, np.ndarray], retried: dict[int, int],
+                  on_clip_done: Optional[Progress]) -> set[int]:
+    """Fill ``audio`` with the clips that the cache holds under their pinned keys; return them."""
     kept = set()
-    for i in wave:
+    for i in indices:
         clip = plan.clips[i]
         pinned = pinned_keys.get(i)
         found = cache.get(pinned, num_samples=clip.end_sample - clip.start_sample + 2 * plan.pad_samples) \

@@ -97,6 +97,26 @@ def test_matched_fade_is_equal_power_for_a_silent_clip_and_equal_gain_for_identi
         matched_fade(x, x[:-1])
 
 
+def test_matched_fade_keeps_its_law_at_extreme_levels_and_falls_back_to_equal_power_on_non_finite_samples():
+    x = np.random.default_rng(4).standard_normal(64)
+    for scale in (1e-160, 1e150):
+        out, into = matched_fade(scale * x, scale * x)
+        np.testing.assert_allclose(out + into, 1.0, rtol=0, atol=1e-9)
+    broken = x.copy()
+    broken[5] = np.inf
+    out, into = matched_fade(broken, x)
+    cos, sin = equal_power_fade(num_samples=64)
+    assert np.array_equal(out, cos) and np.array_equal(into, sin)
+
+
+def test_the_matched_law_refuses_clips_that_do_not_meet():
+    clips = [np.ones(18), np.ones(18)]
+    places = [ClipPlacement(0, 10, 4), ClipPlacement(14, 24, 4)]
+    with pytest.raises(ValueError, match="joins clips that meet: one ends at sample 10, the next starts at 14"):
+        stitch_clips(clips, places, joint_fade_samples=[8], total_samples=24)
+    assert stitch_clips(clips, places, joint_fade_samples=[8], total_samples=24, law="fixed").shape == (24,)
+
+
 def test_matched_fade_lifts_an_anticorrelated_pair_at_most_3_db():
     x = np.random.default_rng(2).standard_normal(1000)
     out, into = matched_fade(x, -x)  # correlation -1 counts as MIN_FADE_CORRELATION

@@ -66,13 +66,17 @@ def matched_fade(outgoing: np.ndarray, incoming: np.ndarray) -> tuple[np.ndarray
     if outgoing.shape != incoming.shape:
         raise ValueError(f"fade windows differ: {outgoing.shape} and {incoming.shape}")
     cos, sin = equal_power_fade(num_samples=outgoing.size)
+    peak = max(float(np.max(np.abs(outgoing))), float(np.max(np.abs(incoming)))) if outgoing.size else 0.0
+    if not (np.isfinite(peak) and peak > 0.0):  # silence, or samples that are not finite
+        return cos, sin
+    x, y = outgoing / peak, incoming / peak  # the law is scale-free; this keeps the squares from under/overflowing
     both = 2.0 * cos * sin
     # np.sum, not np.dot: a BLAS dot may start threads of its own, which fight the clips rendering beside it
-    ex, ey = float(np.sum(both * outgoing * outgoing)), float(np.sum(both * incoming * incoming))
-    if not (ex > 0.0 and ey > 0.0):
+    ex, ey = float(np.sum(both * x * x)), float(np.sum(both * y * y))
+    cross = float(np.sqrt(ex) * np.sqrt(ey))
+    if not cross > 0.0:  # one clip silent over the fade
         return cos, sin
-    cross = np.sqrt(ex * ey)
-    rho = min(max(float(np.sum(both * outgoing * incoming)) / cross, MIN_FADE_CORRELATION), 1.0)
+    rho = min(max(float(np.sum(both * x * y)) / cross, MIN_FADE_CORRELATION), 1.0)
     held = cos * cos * ex + sin * sin * ey
     k = np.sqrt(held / (held + both * rho * cross))
     return k * cos, k * sin
@@ -102,6 +106,9 @@ def joint_ramps(outgoing: np.ndarray, outgoing_place: ClipPlacement, incoming: n
         return np.ones(0), np.ones(0)
     if law == "fixed":
         return fixed_fade(num_samples=fade_samples, coherent=coherent)
+    if outgoing_place.end_sample != incoming_place.start_sample:
+        raise ValueError(f"the matched law joins clips that meet: one ends at sample {outgoing_place.end_sample}, "
+                         f"the next starts at {incoming_place.start_sample}")
     start, stop = fade_window(joint_sample=incoming_place.start_sample, fade_samples=fade_samples)
     return matched_fade(fade_window_samples(outgoing, outgoing_place, start=start, stop=stop),
                         fade_window_samples(incoming, incoming_place, start=start, stop=stop))
