@@ -203,7 +203,8 @@ class _SongBuilder:
 
     def add(self, clips: dict[int, np.ndarray]) -> None:
         started = time.perf_counter()
-        self._waiting.update(clips)
+        # a clip delivered again (one shared by a repeat) after its section was gained is already in the song
+        self._waiting.update({i: clip for i, clip in clips.items() if i not in self.gains_db})
         for section in self.plan.sections:
             indices = section.clip_indices
             if indices and indices[0] not in self.gains_db and all(i in self._waiting for i in indices):
