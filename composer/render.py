@@ -145,6 +145,7 @@ def render_song(
     # one worker thread keeps cache writes and stitching off the rendering thread: the backend renders
     # the next batch while the last one is stored and overlap-added (torch releases the GIL on a GPU)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="composer-stitch") as worker:
+        kept_added = worker.submit(song.add, {i: audio[i] for i in kept})  # the worker runs jobs in order
         while pending:
             wave = [i for i in pending
                     if not chained or _predecessor(plan, i) is None or _predecessor(plan, i) in audio]
@@ -155,7 +156,7 @@ def render_song(
                     requests[i] = dataclasses.replace(requests[i], prefix_audio=_shared_tail(plan, previous, i, audio))
                 keys[i] = clip_cache_key(requests[i], backend_identity=identity)
             missing = _fetch_cached(wave_to_key, keys, requests, cache, audio, retried, on_clip_done)
-            delivered = [worker.submit(song.add, {i: audio[i] for i in wave if i in audio})]
+            delivered = [worker.submit(song.add, {i: audio[i] for i in wave_to_key if i in audio})]
             for batch in _batches(missing, requests, batch_size):
                 outputs = backend.render([requests[i] for i in batch])
                 checked = [(i, *_checked(out, requests[i], backend, clip_index=i)) for i, out in zip(batch, outputs)]
@@ -165,6 +166,7 @@ def render_song(
                 future.result()
             rendered.extend(missing)
             pending = [i for i in pending if i not in audio]
+        kept_added.result()
 
     stitch_started = time.perf_counter()
     final = soft_limit(declick_edges(song.audio, fade_samples=declick_samples(sample_rate_hz=plan.sample_rate_hz)))

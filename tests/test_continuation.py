@@ -138,3 +138,24 @@ def test_shipped_model_reproduces_the_prefix_and_continues_it():
         return float(np.corrcoef(log_mel(audio[:overlap])[:, :reference.shape[1]].ravel(), reference.ravel())[0, 1])
 
     assert similarity(continued) > 0.85 > similarity(alone)
+
+
+def test_a_kept_clip_that_continues_a_re_rendered_one_is_still_in_the_song(tmp_path):
+    """A pinned clip whose predecessor in the chain is rendered in a later wave: it is stitched all the same."""
+    from composer.clip_cache import ClipCache
+    from composer.outline import load_outline
+    from composer.planner import plan_song
+    from composer.render import render_song
+
+    backend = ChainBackend()
+    plan = plan_song(load_outline(write(tmp_path)), sample_rate_hz=8000, max_clip_s=5.11)
+    cache = ClipCache(tmp_path / "clips")
+    kwargs = dict(cache=cache, loudness_db=-18.0, groove_root=tmp_path, continuation=True)
+    first = render_song(plan, backend, **kwargs)
+    chain = plan.sections[0].clip_indices
+    assert len(chain) == 3
+    cache.path(first.clip_keys[chain[1]]).unlink()  # the middle clip renders again, in the chain's second wave
+    again = render_song(plan, backend, **kwargs, pinned_keys={chain[0]: first.clip_keys[chain[0]],
+                                                              chain[2]: first.clip_keys[chain[2]]})
+    assert again.rendered == (chain[1],)
+    assert np.array_equal(again.audio, first.audio)
