@@ -18,6 +18,7 @@ from rich.table import Table
 from composer import __version__ as composer_version
 from composer.cli_console import console, error, labelled, out, system_error_message, warning
 from composer.cli_paths import PATH, non_empty_path
+from composer.backends.precision import PRECISIONS
 from composer.errors import ComposerError
 from composer.files import InterruptedAfterCommit
 from composer.seeds import SEED_LIMIT
@@ -47,13 +48,8 @@ class Sampler(str, enum.Enum):
     dpm = "dpm++"
 
 
-class Precision(str, enum.Enum):
-    """The builtin model's UNet and VAE dtype (``composer.backends.precision``)."""
-
-    auto = "auto"
-    float32 = "float32"
-    bfloat16 = "bfloat16"
-
+# the builtin model's UNet and VAE dtype; values are composer.backends.precision.PRECISIONS
+Precision = enum.Enum("Precision", {name: name for name in PRECISIONS}, type=str)
 
 PRECISION_HELP = ("builtin: the UNet's and VAE's dtype; 'auto' is bfloat16 on a CPU with AMX (a clip about 28% "
                   "faster, its mel 0.3 dB off float32's) and float32 elsewhere; new clip-cache keys")

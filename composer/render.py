@@ -133,7 +133,7 @@ def render_song(
     retried: dict[int, int] = {}
     rendered: list[int] = []
     # a regeneration's kept clips come first, under their recorded keys: they need no request (nor groove)
-    kept = _fetch_pinned(range(len(plan.clips)), plan, pinned_keys or {}, cache, keys, audio, retried, on_clip_done)
+    kept = _fetch_pinned(plan, pinned_keys or {}, cache, keys, audio, retried, on_clip_done)
     loops: dict[str, np.ndarray] = {}
     requests = {i: _clip_request(plan, clip, groove_root=groove_root, loops=loops)
                 for i, clip in enumerate(plan.clips) if i not in kept}
@@ -257,25 +257,18 @@ def _deliver(checked: list[tuple[int, np.ndarray, Optional[int]]], wave: list[in
                 on_clip_done(j)
 
 
-def _fetch_pinned(indices: Sequence[int], plan: Plan, pinned_keys: Mapping[int, str], cache: ClipCache,
-                  keys: list[str], audio: dict[int, np.ndarray], retried: dict[int, int],
+def _fetch_pinned(plan: Plan, pinned_keys: Mapping[int, str], cache: ClipCache, keys: list[str],
+                  audio: dict[int, np.ndarray], retried: dict[int, int],
                   on_clip_done: Optional[Progress]) -> set[int]:
     """Fill ``audio`` with the clips that the cache holds under their pinned keys; return them."""
     kept = set()
-    for i in indices:
+    for i, pinned in sorted(pinned_keys.items()):
         clip = plan.clips[i]
-        pinned = pinned_keys.get(i)
-        found = cache.get(pinned, num_samples=clip.end_sample - clip.start_sample + 2 * plan.pad_samples) \
-            if pinned else None
-        if found is None:
-            continue
-        keys[i], audio[i] = pinned, found
-        kept.add(i)
-        seed = cache.retry_seed(pinned)
-        if seed is not None:
-            retried[i] = seed
-        if on_clip_done:
-            on_clip_done(i)
+        found = cache.get(pinned, num_samples=clip.end_sample - clip.start_sample + 2 * plan.pad_samples)
+        if found is not None:
+            keys[i] = pinned
+            _use_cached(i, found, keys, cache, audio, retried, on_clip_done)
+            kept.add(i)
     return kept
 
 
@@ -288,14 +281,20 @@ def _fetch_cached(wave: list[int], keys: list[str], requests: dict[int, ClipRequ
         cached = cache.get(keys[i], num_samples=requests[i].num_samples)
         if cached is None:
             first_with_key.setdefault(keys[i], i)
-            continue
-        audio[i] = cached
-        seed = cache.retry_seed(keys[i])
-        if seed is not None:
-            retried[i] = seed
-        if on_clip_done:
-            on_clip_done(i)
+        else:
+            _use_cached(i, cached, keys, cache, audio, retried, on_clip_done)
     return sorted(first_with_key.values())
+
+
+def _use_cached(i: int, cached: np.ndarray, keys: list[str], cache: ClipCache, audio: dict[int, np.ndarray],
+                retried: dict[int, int], on_clip_done: Optional[Progress]) -> None:
+    """Clip ``i`` comes from the cache under ``keys[i]``, with the seed that replaced a failed render's, if any."""
+    audio[i] = cached
+    seed = cache.retry_seed(keys[i])
+    if seed is not None:
+        retried[i] = seed
+    if on_clip_done:
+        on_clip_done(i)
 
 
 def _predecessor(plan: Plan, index: int) -> Optional[int]:
